@@ -1,0 +1,1 @@
+//! HTTP client: a `Provider` over the OpenFaaS REST API.
