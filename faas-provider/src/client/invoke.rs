@@ -1,0 +1,268 @@
+//! `/function/{name}.{namespace}{path}?{query}`: the invoke proxy's client side.
+//!
+//! Bodies are streamed both ways; the remote's answer (any status) is the result, and only a
+//! failure to get one is an error.
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Extensions, Uri};
+use http_body::Body as _;
+use reqwest::Url;
+
+use super::HttpProvider;
+use crate::error::{ProviderError, Result};
+use crate::provider::{Body, FunctionRef};
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy ones Go's reverse proxy strips).
+const HOP_BY_HOP: &[HeaderName] = &[
+    header::CONNECTION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+];
+
+pub(super) async fn invoke(
+    provider: &HttpProvider,
+    function: &FunctionRef,
+    request: http::Request<Body>,
+) -> Result<http::Response<Body>> {
+    let url = invoke_url(&provider.base, function, request.uri())?;
+    let (parts, body) = request.into_parts();
+
+    let mut headers = parts.headers;
+    strip_hop_by_hop(&mut headers);
+    headers.remove(header::HOST);
+
+    let mut outgoing = reqwest::Request::new(parts.method, url);
+    let size = body.size_hint().exact();
+    if size == Some(0) {
+        // No body: a GET must not turn into a chunked request, and a stale length must not
+        // make the remote wait for bytes that never come.
+        if headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0")
+        {
+            headers.remove(header::CONTENT_LENGTH);
+        }
+    } else {
+        if let Some(size) = size {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+        }
+        *outgoing.body_mut() = Some(reqwest::Body::wrap_stream(body.into_data_stream()));
+    }
+    *outgoing.headers_mut() = headers;
+    *outgoing.timeout_mut() = Some(provider.invoke_timeout);
+
+    let response = provider.client.execute(outgoing).await.map_err(|error| {
+        if error.is_timeout() {
+            ProviderError::Timeout(format!(
+                "invoking {function} on {}: no response within {:?}",
+                provider.name, provider.invoke_timeout
+            ))
+        } else {
+            ProviderError::Unavailable {
+                backend: provider.name.clone(),
+                reason: format!(
+                    "invoking {function}: {}",
+                    super::errors::transport_reason(error)
+                ),
+            }
+        }
+    })?;
+    tracing::debug!(backend = %provider.name, %function, status = response.status().as_u16(), "invoked");
+
+    let response: http::Response<reqwest::Body> = response.into();
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    parts.extensions = Extensions::new();
+    Ok(http::Response::from_parts(parts, Body::new(body)))
+}
+
+/// Removes hop-by-hop headers, including those the `Connection` header names.
+pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
+        .collect();
+    for name in named.iter().chain(HOP_BY_HOP) {
+        headers.remove(name);
+    }
+    let proxy: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("proxy-") || name.as_str() == "keep-alive")
+        .cloned()
+        .collect();
+    for name in proxy {
+        headers.remove(name);
+    }
+}
+
+/// `{base}/function/{name}.{namespace}{path}?{query}` (just `{name}` when the namespace is
+/// empty) from the invocation's URI, whose path is confined to the function: dot segments are
+/// resolved without climbing above it.
+pub(super) fn invoke_url(base: &str, function: &FunctionRef, uri: &Uri) -> Result<Url> {
+    let name = super::segment("function name", &function.name)?;
+    let target = if function.namespace.is_empty() {
+        name
+    } else {
+        format!(
+            "{name}.{}",
+            super::segment("namespace", &function.namespace)?
+        )
+    };
+    let path = confine_path(uri.path());
+    let mut text = format!("{base}/function/{target}{path}");
+    if let Some(query) = uri.query() {
+        text.push('?');
+        text.push_str(query);
+    }
+    Url::parse(&text).map_err(|e| {
+        ProviderError::invalid(format!(
+            "cannot build the invocation URL for {function}: {e}"
+        ))
+    })
+}
+
+/// A request path made safe to append under `/function/{name}`: always starting with `/`,
+/// `.`/`..` segments (also percent-encoded ones) resolved but never above the root, and
+/// backslashes encoded (URL parsers treat them as separators).
+pub(super) fn confine_path(path: &str) -> String {
+    let path = path.replace('\\', "%5C");
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let count = segments.len();
+    let mut trailing_slash = false;
+    for (i, segment) in segments.into_iter().enumerate() {
+        let last = i + 1 == count;
+        match dot_segment(segment) {
+            Some(1) => trailing_slash = last,
+            Some(_) => {
+                out.pop();
+                trailing_slash = last;
+            }
+            None => {
+                out.push(segment);
+                trailing_slash = false;
+            }
+        }
+    }
+    let mut result = String::with_capacity(path.len() + 1);
+    for segment in &out {
+        result.push('/');
+        result.push_str(segment);
+    }
+    if trailing_slash || out.is_empty() {
+        result.push('/');
+    }
+    result
+}
+
+/// `Some(1)` for `.`, `Some(2)` for `..` (with `%2e` in any case counting as a dot).
+fn dot_segment(segment: &str) -> Option<usize> {
+    let lower = segment.to_ascii_lowercase();
+    match lower.as_str() {
+        "." | "%2e" => Some(1),
+        ".." | ".%2e" | "%2e." | "%2e%2e" => Some(2),
+        _ => None,
+    }
+}
+
+/// Percent-encodes all but RFC 3986 unreserved characters.
+pub(super) fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_under_the_function() {
+        for (input, expected) in [
+            ("", "/"),
+            ("/", "/"),
+            ("/a/b", "/a/b"),
+            ("/a/b/", "/a/b/"),
+            ("/a//b", "/a//b"),
+            ("/a/./b", "/a/b"),
+            ("/a/../b", "/b"),
+            ("/../../system/secrets", "/system/secrets"),
+            ("/%2e%2E/%2e./x", "/x"),
+            ("/a/..", "/"),
+            ("/a/b/..", "/a/"),
+            ("/a\\..\\..\\b", "/a%5C..%5C..%5Cb"),
+        ] {
+            assert_eq!(confine_path(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn urls_keep_the_raw_query() {
+        let f = FunctionRef::new("echo", "dev");
+        let uri: Uri = "/a/b?x=1&y=%20z&flag".parse().unwrap();
+        let url = invoke_url("http://127.0.0.1:1/p", &f, &uri).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:1/p/function/echo.dev/a/b?x=1&y=%20z&flag"
+        );
+        let uri: Uri = "/../../system/secrets".parse().unwrap();
+        let url = invoke_url("http://127.0.0.1:1", &f, &uri).unwrap();
+        assert_eq!(url.path(), "/function/echo.dev/system/secrets");
+        let bare = FunctionRef::new("echo", "");
+        let url = invoke_url("http://h", &bare, &Uri::from_static("/")).unwrap();
+        assert_eq!(url.path(), "/function/echo/");
+        assert!(
+            invoke_url(
+                "http://h",
+                &FunctionRef::new("..", "x"),
+                &Uri::from_static("/")
+            )
+            .is_err()
+        );
+        assert!(
+            invoke_url(
+                "http://h",
+                &FunctionRef::new("", "x"),
+                &Uri::from_static("/")
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn hop_by_hop_headers_are_removed() {
+        let mut headers = HeaderMap::new();
+        for (k, v) in [
+            ("connection", "keep-alive, x-private"),
+            ("keep-alive", "timeout=5"),
+            ("x-private", "1"),
+            ("proxy-authorization", "Basic x"),
+            ("proxy-connection", "keep-alive"),
+            ("te", "trailers"),
+            ("trailer", "x-t"),
+            ("transfer-encoding", "chunked"),
+            ("upgrade", "websocket"),
+            ("x-kept", "yes"),
+            ("authorization", "Bearer caller"),
+        ] {
+            headers.append(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        strip_hop_by_hop(&mut headers);
+        let mut left: Vec<&str> = headers.keys().map(|k| k.as_str()).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["authorization", "x-kept"]);
+    }
+}
