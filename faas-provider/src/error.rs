@@ -125,6 +125,22 @@ impl ProviderError {
         }
     }
 
+    /// 404 for a resource named `name` (bare names for secrets and namespaces).
+    pub fn not_found(kind: ResourceKind, name: impl Into<String>) -> Self {
+        Self::NotFound {
+            kind,
+            name: name.into(),
+        }
+    }
+
+    /// 409 for a resource named `name`.
+    pub fn already_exists(kind: ResourceKind, name: impl Into<String>) -> Self {
+        Self::AlreadyExists {
+            kind,
+            name: name.into(),
+        }
+    }
+
     /// 409 for the function `name.namespace`.
     pub fn function_exists(function: &crate::FunctionRef) -> Self {
         Self::AlreadyExists {

@@ -65,7 +65,7 @@ pub struct LogRequest {
     pub instance: Option<String>,
     /// Only lines written at or after this time.
     pub since: Option<DateTime<Utc>>,
-    /// Only the last `tail` lines of history (None = all).
+    /// Only the last `tail` lines of history (`None` = all; the server turns `tail <= 0` into `None`).
     pub tail: Option<usize>,
     /// Keep streaming new lines until the client goes away.
     pub follow: bool,
@@ -245,7 +245,8 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Invokes a function (`/function/{name}[.{ns}]/{path}`). The request's URI is the
     /// upstream path and raw query (e.g. `/a/b?x=1`); `X-Forwarded-*` headers are already set.
-    /// Unknown or unready functions answer `NotFound`/`NotReady` (the server turns both into 503).
+    /// Unknown or unready functions answer `NotFound`/`NotReady` (the server turns both into 503
+    /// `No endpoints available`); so does a function in a namespace the provider does not know.
     async fn invoke(
         &self,
         function: &FunctionRef,
