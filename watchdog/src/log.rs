@@ -1,0 +1,54 @@
+//! Log lines in Go's `log` format (`2006/01/02 15:04:05 message`, UTC) on stderr, like both
+//! upstream watchdogs. The OpenFaaS certifier greps these lines (`Forking fprocess.`,
+//! `Wrote N Bytes`) from the function's logs.
+
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Write one log line to stderr.
+pub(crate) fn line(message: std::fmt::Arguments<'_>) {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let text = format!("{} {}\n", timestamp(secs), message);
+    // One write call so concurrent lines do not interleave mid-line.
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+macro_rules! log {
+    ($($arg:tt)*) => { $crate::log::line(format_args!($($arg)*)) };
+}
+pub(crate) use log;
+
+/// `YYYY/MM/DD HH:MM:SS` for seconds since the epoch (UTC).
+fn timestamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}/{month:02}/{day:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps() {
+        assert_eq!(super::timestamp(0), "1970/01/01 00:00:00");
+        assert_eq!(super::timestamp(951_782_400), "2000/02/29 00:00:00");
+        assert_eq!(super::timestamp(1_767_225_599), "2025/12/31 23:59:59");
+    }
+}
