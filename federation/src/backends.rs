@@ -1,0 +1,180 @@
+//! The federation's backends: a name, a [`Provider`] and what it supports.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use faas_provider::client::HttpProvider;
+use faas_provider::{Capabilities, Provider};
+use provider_memory::MemoryProvider;
+
+use crate::config::{BackendConfig, BackendSpec, CapabilityOverrides, ConfigError};
+
+/// What kind of provider a backend is (reported in `/system/info` and logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackendKind {
+    /// In-process: the provider runs inside the federation (memory now; docker and lambda
+    /// later, behind cargo features).
+    InProcess,
+    /// A remote provider over the OpenFaaS REST API.
+    Http,
+}
+
+/// One backend of a [`crate::FederatedProvider`].
+pub struct Backend {
+    name: Arc<String>,
+    kind: BackendKind,
+    provider: Arc<dyn Provider>,
+    timeout: Duration,
+    capabilities: RwLock<Capabilities>,
+    /// For remote backends: the client to probe capabilities with, and the configured overrides.
+    probe: Option<(HttpProvider, CapabilityOverrides)>,
+    probed: AtomicBool,
+}
+
+impl fmt::Debug for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Backend")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("timeout", &self.timeout)
+            .field("capabilities", &self.capabilities())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Backend {
+    /// An in-process backend: `provider` runs inside the federation; its capabilities are
+    /// its own.
+    pub fn in_process(name: impl Into<String>, provider: Arc<dyn Provider>) -> Self {
+        let capabilities = provider.capabilities();
+        Self {
+            name: Arc::new(name.into()),
+            kind: BackendKind::InProcess,
+            provider,
+            timeout: crate::config::DEFAULT_BACKEND_TIMEOUT,
+            capabilities: RwLock::new(capabilities),
+            probe: None,
+            probed: AtomicBool::new(true),
+        }
+    }
+
+    /// A remote backend. Its capabilities are `remote`'s configured ones until
+    /// [`Backend::probe_capabilities`] succeeds (then `overrides` are applied on top of what the
+    /// probe found). Its errors name it `name` (set on the client here).
+    pub fn remote(
+        name: impl Into<String>,
+        remote: HttpProvider,
+        overrides: CapabilityOverrides,
+    ) -> Self {
+        let name = name.into();
+        let remote = remote.with_name(name.clone());
+        let capabilities = overrides.apply(remote.capabilities());
+        let remote = remote.with_capabilities(capabilities.clone());
+        Self {
+            name: Arc::new(name),
+            kind: BackendKind::Http,
+            provider: Arc::new(remote.clone()),
+            timeout: crate::config::DEFAULT_BACKEND_TIMEOUT,
+            capabilities: RwLock::new(capabilities),
+            probe: Some((remote, overrides)),
+            probed: AtomicBool::new(false),
+        }
+    }
+
+    /// Bound on each system call to this backend and on its part of fan-outs (default 10 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The backend a configuration entry describes.
+    pub fn from_config(config: &BackendConfig) -> Result<Self, ConfigError> {
+        let backend = match &config.spec {
+            BackendSpec::Memory => {
+                let provider: Arc<dyn Provider> = Arc::new(MemoryProvider::new());
+                let backend = Self::in_process(config.name.clone(), provider);
+                let caps = config.capabilities.apply(backend.capabilities());
+                *backend
+                    .capabilities
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = caps;
+                backend
+            }
+            BackendSpec::Http { url, credentials } => {
+                let mut client = HttpProvider::new(url)
+                    .map_err(|e| ConfigError::Invalid(format!("backend {}: {e}", config.name)))?
+                    .with_timeout(config.timeout)
+                    .with_invoke_timeout(config.invoke_timeout);
+                if let Some(credentials) = credentials {
+                    client = client
+                        .with_basic_auth(credentials.user.clone(), credentials.password.clone());
+                }
+                Self::remote(config.name.clone(), client, config.capabilities.clone())
+            }
+        };
+        Ok(backend.with_timeout(config.timeout))
+    }
+
+    /// Its name (the routing annotation's value).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn label(&self) -> &Arc<String> {
+        &self.name
+    }
+
+    /// In-process or remote.
+    pub fn kind(&self) -> BackendKind {
+        self.kind
+    }
+
+    /// The provider calls are delegated to.
+    pub fn provider(&self) -> &Arc<dyn Provider> {
+        &self.provider
+    }
+
+    /// Bound on each system call.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// What it supports, as last learned.
+    pub fn capabilities(&self) -> Capabilities {
+        self.capabilities
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// True once its capabilities are known (always, in-process; after a successful probe,
+    /// remote).
+    pub fn capabilities_known(&self) -> bool {
+        self.probed.load(Ordering::Acquire)
+    }
+
+    /// Asks a remote backend which optional routes it implements (secrets, logs, namespace
+    /// mutation) and keeps the answer, configured overrides winning. No-op in-process.
+    pub async fn probe_capabilities(&self) -> faas_provider::Result<()> {
+        let Some((remote, overrides)) = &self.probe else {
+            return Ok(());
+        };
+        let probed = tokio::time::timeout(self.timeout, remote.probe_capabilities())
+            .await
+            .map_err(|_| faas_provider::ProviderError::Unavailable {
+                backend: self.name.to_string(),
+                reason: format!("capability probe got no answer within {:?}", self.timeout),
+            })??;
+        let caps = overrides.apply(probed);
+        tracing::info!(backend = %self.name, capabilities = ?caps, "capabilities probed");
+        *self
+            .capabilities
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = caps;
+        self.probed.store(true, Ordering::Release);
+        Ok(())
+    }
+}
