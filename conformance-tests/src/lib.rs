@@ -155,6 +155,7 @@ macro_rules! __with_cases {
             http::http_invoke_other_verbs_answer_405,
             http::http_invoke_path_and_query_pass_through,
             http::http_invoke_name_dot_namespace,
+            http::http_invoke_sets_forwarded_headers,
             http::http_invoke_unknown_answers_503,
             http::http_invoke_without_name_answers_404,
             http::http_logs_are_ndjson,

@@ -834,6 +834,56 @@ pub async fn http_invoke_name_dot_namespace(t: &Target) -> Outcome {
     Ok(())
 }
 
+/// The proxy sets `X-Forwarded-Host` (the incoming Host) and `X-Forwarded-For` (the client's
+/// address) when the caller did not, and keeps the caller's own values when it did.
+pub async fn http_invoke_sets_forwarded_headers(t: &Target) -> Outcome {
+    let raw = Raw::of(t)?;
+    let cleanup = Cleanup::new(t);
+    let function = deploy_echo(t, &cleanup).await?;
+    let path = format!("/function/{}", function.name);
+    let echo = raw.send(raw.anonymous(Method::GET, &path)).await?.echo(t)?;
+    let host = raw
+        .url("")
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .to_string();
+    ensure_eq!(
+        echo.headers.get("x-forwarded-host").map(String::as_str),
+        Some(host.as_str()),
+        "X-Forwarded-Host seen by the function"
+    );
+    let forwarded_for = echo
+        .headers
+        .get("x-forwarded-for")
+        .cloned()
+        .unwrap_or_default();
+    ensure!(
+        forwarded_for.starts_with("127.")
+            || forwarded_for.starts_with("[::1]")
+            || forwarded_for.starts_with("::1"),
+        "X-Forwarded-For seen by the function is {forwarded_for:?}, expected the loopback client address"
+    );
+    let echo = raw
+        .send(
+            raw.anonymous(Method::GET, &path)
+                .header("X-Forwarded-Host", "conformance.example")
+                .header("X-Forwarded-For", "192.0.2.7"),
+        )
+        .await?
+        .echo(t)?;
+    ensure_eq!(
+        echo.headers.get("x-forwarded-host").map(String::as_str),
+        Some("conformance.example"),
+        "X-Forwarded-Host sent by the caller"
+    );
+    ensure_eq!(
+        echo.headers.get("x-forwarded-for").map(String::as_str),
+        Some("192.0.2.7"),
+        "X-Forwarded-For sent by the caller"
+    );
+    Ok(())
+}
+
 /// An unknown function answers 503 with `X-OpenFaaS-Internal` and a message.
 pub async fn http_invoke_unknown_answers_503(t: &Target) -> Outcome {
     let raw = Raw::of(t)?;
