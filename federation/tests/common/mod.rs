@@ -49,10 +49,14 @@ impl RemoteMemory {
         format!("http://{}", self.addr)
     }
 
-    /// Kills the server: its runtime is dropped with every task and socket.
-    pub fn kill(&mut self) {
+    /// Kills the server: its runtime is shut down, dropping every task and closing every
+    /// socket (listener and connections) at once, like a crashed process. Returns once that
+    /// is done.
+    pub async fn kill(&mut self) {
         if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
+            tokio::task::spawn_blocking(move || runtime.shutdown_timeout(Duration::from_secs(10)))
+                .await
+                .expect("the remote runtime shut down");
         }
     }
 
@@ -114,7 +118,9 @@ impl RemoteMemory {
 
 impl Drop for RemoteMemory {
     fn drop(&mut self) {
-        self.kill();
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
