@@ -1,0 +1,294 @@
+//! # faas-bench
+//!
+//! Loopback benchmarks of the invoke path, reported as **ratios measured in the same run** (so
+//! they survive a noisy or slow machine better than absolute numbers):
+//!
+//! - [`Scenario::MemoryVsEcho`] (issue 3): `POST /function/echo` through the memory provider
+//!   behind the real faas-provider server, against a bare hyper server doing the same work
+//!   (read the request, answer the same JSON echo).
+//! - [`Scenario::FederationVsDirect`] (issue 8): the same invocation through `faas-federation`
+//!   (router + `FederatedProvider` + `HttpProvider`) to a remote memory provider, against the
+//!   memory provider directly. Goals: ≥ 50 % of the direct throughput at saturation, ≤ 150 µs
+//!   added p50 latency at a moderate fixed rate.
+//!
+//! Each target gets a saturation phase (closed loop over `concurrency` connections) and a
+//! fixed-rate phase (`rate` requests/s over `rate_connections` connections); phases are bounded
+//! by `duration` and `max_requests`. Servers run on their own runtime, the load on another.
+//! Nothing here asserts on timings: the numbers are printed.
+
+#![warn(missing_docs)]
+
+pub mod load;
+pub mod servers;
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+
+pub use load::{Measurement, Mode};
+
+/// Which comparison to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Memory provider (real server) vs a bare hyper echo server.
+    MemoryVsEcho,
+    /// Federation → remote memory provider vs the memory provider directly.
+    FederationVsDirect,
+}
+
+impl Scenario {
+    /// Every scenario.
+    pub const ALL: [Scenario; 2] = [Scenario::MemoryVsEcho, Scenario::FederationVsDirect];
+
+    /// Its command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MemoryVsEcho => "memory-vs-echo",
+            Self::FederationVsDirect => "federation-vs-direct",
+        }
+    }
+
+    fn targets(self) -> (&'static str, &'static str) {
+        match self {
+            Self::MemoryVsEcho => ("bare-echo", "memory-provider"),
+            Self::FederationVsDirect => ("memory-direct", "federation->memory"),
+        }
+    }
+}
+
+/// How hard and how long to load.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Length of each measured phase.
+    pub duration: Duration,
+    /// Warm-up per target before measuring (connections, caches, allocator).
+    pub warmup: Duration,
+    /// Upper bound on requests per phase.
+    pub max_requests: usize,
+    /// Connections of the saturation phase.
+    pub concurrency: usize,
+    /// Requests per second of the fixed-rate phase.
+    pub rate: u64,
+    /// Connections of the fixed-rate phase.
+    pub rate_connections: usize,
+    /// Request body size.
+    pub body_bytes: usize,
+    /// Where the servers run (the load runs on the caller's runtime).
+    pub servers: Handle,
+}
+
+impl Settings {
+    /// Defaults (5 s phases, 16 connections, 1000 req/s over 4 connections, 64-byte bodies)
+    /// with servers on `servers`.
+    pub fn new(servers: Handle) -> Self {
+        Self {
+            duration: Duration::from_secs(5),
+            warmup: Duration::from_millis(500),
+            max_requests: 2_000_000,
+            concurrency: 16,
+            rate: 1_000,
+            rate_connections: 4,
+            body_bytes: 64,
+            servers,
+        }
+    }
+}
+
+/// One phase on one target.
+#[derive(Debug, Clone)]
+pub struct PhaseResult {
+    /// The target's name.
+    pub target: &'static str,
+    /// `saturation` or `rate <n>/s`.
+    pub phase: String,
+    /// What was measured.
+    pub measurement: Measurement,
+}
+
+/// A ratio or difference computed from the phases of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ratio {
+    /// What it compares.
+    pub name: String,
+    /// Its value.
+    pub value: f64,
+    /// Its unit (`x` for ratios, `µs` for differences).
+    pub unit: &'static str,
+    /// The goal it is read against, if any (informational; never asserted).
+    pub goal: Option<String>,
+}
+
+/// A scenario's results.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Which scenario.
+    pub scenario: Scenario,
+    /// Every phase, in run order.
+    pub phases: Vec<PhaseResult>,
+    /// The comparisons.
+    pub ratios: Vec<Ratio>,
+}
+
+/// Runs `scenario`: starts both targets, loads each (saturation then fixed rate), compares.
+pub async fn run(scenario: Scenario, settings: &Settings) -> anyhow::Result<Report> {
+    let (baseline_name, subject_name) = scenario.targets();
+    let (baseline, subject) = match scenario {
+        Scenario::MemoryVsEcho => (
+            servers::bare_echo(&settings.servers).await?,
+            servers::memory(&settings.servers).await?,
+        ),
+        Scenario::FederationVsDirect => (
+            servers::memory(&settings.servers).await?,
+            servers::federation_over_memory(&settings.servers).await?,
+        ),
+    };
+    let saturation = Mode::Saturation {
+        connections: settings.concurrency,
+    };
+    let fixed = Mode::FixedRate {
+        rate: settings.rate,
+        connections: settings.rate_connections,
+    };
+    let mut phases = Vec::new();
+    for (name, server) in [(baseline_name, &baseline), (subject_name, &subject)] {
+        // Warm-up, discarded; then both phases.
+        load::run(
+            server.addr,
+            saturation,
+            settings.warmup,
+            settings.max_requests,
+            settings.body_bytes,
+        )
+        .await?;
+        for (mode, phase) in [
+            (saturation, "saturation".to_string()),
+            (fixed, format!("rate {}/s", settings.rate)),
+        ] {
+            let measurement = load::run(
+                server.addr,
+                mode,
+                settings.duration,
+                settings.max_requests,
+                settings.body_bytes,
+            )
+            .await?;
+            phases.push(PhaseResult {
+                target: name,
+                phase,
+                measurement,
+            });
+        }
+    }
+    let ratios = compare(scenario, &phases);
+    Ok(Report {
+        scenario,
+        phases,
+        ratios,
+    })
+}
+
+fn compare(scenario: Scenario, phases: &[PhaseResult]) -> Vec<Ratio> {
+    let (baseline, subject) = scenario.targets();
+    let find = |target: &str, saturation: bool| {
+        phases
+            .iter()
+            .find(|p| p.target == target && (p.phase == "saturation") == saturation)
+            .map(|p| &p.measurement)
+    };
+    let (Some(base_sat), Some(subj_sat), Some(base_rate), Some(subj_rate)) = (
+        find(baseline, true),
+        find(subject, true),
+        find(baseline, false),
+        find(subject, false),
+    ) else {
+        return Vec::new();
+    };
+    let (throughput_goal, p50_goal) = match scenario {
+        Scenario::MemoryVsEcho => (None, None),
+        Scenario::FederationVsDirect => (Some("≥ 0.50".to_string()), Some("≤ 150 µs".to_string())),
+    };
+    vec![
+        Ratio {
+            name: format!("throughput {subject} / {baseline} (saturation)"),
+            value: subj_sat.rate() / base_sat.rate(),
+            unit: "x",
+            goal: throughput_goal,
+        },
+        Ratio {
+            name: format!("p50 added by {subject} (fixed rate)"),
+            value: subj_rate.quantile_us(0.5) - base_rate.quantile_us(0.5),
+            unit: "µs",
+            goal: p50_goal,
+        },
+        Ratio {
+            name: format!("p99 added by {subject} (fixed rate)"),
+            value: subj_rate.quantile_us(0.99) - base_rate.quantile_us(0.99),
+            unit: "µs",
+            goal: None,
+        },
+        Ratio {
+            name: format!("p50 {subject} / {baseline} (fixed rate)"),
+            value: subj_rate.quantile_us(0.5) / base_rate.quantile_us(0.5),
+            unit: "x",
+            goal: None,
+        },
+        Ratio {
+            name: format!("p50 {subject} / {baseline} (saturation)"),
+            value: subj_sat.quantile_us(0.5) / base_sat.quantile_us(0.5),
+            unit: "x",
+            goal: None,
+        },
+    ]
+}
+
+impl Report {
+    /// The table and the RATIOS lines.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "scenario {}", self.scenario.name());
+        let _ = writeln!(
+            out,
+            "{:<20} {:<12} {:>9} {:>6} {:>10} {:>9} {:>9} {:>9} {:>9}",
+            "target",
+            "phase",
+            "requests",
+            "errors",
+            "req/s",
+            "p50 µs",
+            "p90 µs",
+            "p99 µs",
+            "max µs"
+        );
+        for p in &self.phases {
+            let m = &p.measurement;
+            let _ = writeln!(
+                out,
+                "{:<20} {:<12} {:>9} {:>6} {:>10.0} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+                p.target,
+                p.phase,
+                m.requests,
+                m.errors,
+                m.rate(),
+                m.quantile_us(0.5),
+                m.quantile_us(0.9),
+                m.quantile_us(0.99),
+                m.quantile_us(1.0),
+            );
+        }
+        for r in &self.ratios {
+            let goal = r
+                .goal
+                .as_ref()
+                .map(|g| format!("   (goal {g})"))
+                .unwrap_or_default();
+            let value = if r.unit == "x" {
+                format!("{:.2}x", r.value)
+            } else {
+                format!("{:+.1} µs", r.value)
+            };
+            let _ = writeln!(out, "RATIO {:<58} {value}{goal}", r.name);
+        }
+        out
+    }
+}
