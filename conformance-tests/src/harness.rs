@@ -365,6 +365,22 @@ pub async fn invoke_echo(t: &Target, function: &FunctionRef, call: Call) -> Resu
         .map_err(|e| Failure::failed(format!("{what}: {e}")))
 }
 
+/// True when a watchdog-based echo function itself refused the method: the classic watchdog
+/// and the fork modes of of-watchdog accept only GET, POST, PUT, PATCH and DELETE and answer
+/// OPTIONS and HEAD with 405 (the proxy's own 405 carries `X-OpenFaaS-Internal`, a function's does not). The
+/// request did reach the function, which is what the provider is responsible for.
+pub fn refused_by_watchdog(
+    t: &Target,
+    method: &Method,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> bool {
+    t.echo.format == crate::EchoFormat::WatchdogEnv
+        && (*method == Method::OPTIONS || *method == Method::HEAD)
+        && status == StatusCode::METHOD_NOT_ALLOWED
+        && !headers.contains_key("x-openfaas-internal")
+}
+
 /// True when invoking answered "no endpoint": `NotFound`, `NotReady` or `Unavailable` from the
 /// provider, or a 503 response (what the REST API answers for unknown and unready functions).
 pub(crate) fn is_no_endpoint(result: &Result<Reply, ProviderError>) -> bool {
