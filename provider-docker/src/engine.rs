@@ -32,6 +32,24 @@ const READY_POLL: Duration = Duration::from_millis(25);
 /// Log lines quoted when a replica dies before becoming ready.
 const FAILURE_LOG_LINES: &str = "20";
 
+/// Why a new replica did not become ready.
+#[derive(Debug)]
+pub(crate) struct ReadyFailure {
+    pub(crate) error: ProviderError,
+    /// Its watchdog found its host port taken (another process won a race for it): worth
+    /// another try on another port.
+    pub(crate) port_conflict: bool,
+}
+
+impl From<ProviderError> for ReadyFailure {
+    fn from(error: ProviderError) -> Self {
+        Self {
+            error,
+            port_conflict: false,
+        }
+    }
+}
+
 /// A replica just started.
 #[derive(Debug, Clone)]
 pub(crate) struct Started {
@@ -144,7 +162,12 @@ impl Engine {
         (first, last): (u16, u16),
     ) -> Result<u16> {
         let used = self.used_ports().await?;
-        for port in first..=last {
+        // Start the scan at a random port: providers in other processes scanning the same
+        // range rarely collide (and a collision is retried, see `ReadyFailure::port_conflict`).
+        let span = u32::from(last - first) + 1;
+        let offset = (uuid::Uuid::new_v4().as_u128() % u128::from(span)) as u32;
+        for step in 0..span {
+            let port = (u32::from(first) + (offset + step) % span) as u16;
             if used.contains(&port) {
                 continue;
             }
@@ -441,14 +464,19 @@ impl Engine {
 
     /// Waits until the replica passes `/_/health`. A replica that exits (or restarts) first,
     /// or stays unready past `startup_timeout`, is an error quoting its last log lines.
-    pub(crate) async fn wait_ready(&self, function: &FunctionRef, started: &Started) -> Result<()> {
+    pub(crate) async fn wait_ready(
+        &self,
+        function: &FunctionRef,
+        started: &Started,
+    ) -> std::result::Result<(), ReadyFailure> {
         let deadline = tokio::time::Instant::now() + self.config.startup_timeout;
         loop {
             let inspect = self
                 .docker
                 .inspect_container(&started.id, None)
                 .await
-                .on(Subject::Container(&started.name))?;
+                .on(Subject::Container(&started.name))
+                .map_err(ReadyFailure::from)?;
             let state = inspect.state.unwrap_or_default();
             let restarts = inspect.restart_count.unwrap_or(0);
             if state.running != Some(true) || state.restarting == Some(true) || restarts > 0 {
@@ -464,11 +492,16 @@ impl Engine {
                     .map(|e| format!(" ({e})"))
                     .unwrap_or_default();
                 let logs = self.last_logs(&started.id).await;
-                return Err(ProviderError::invalid(format!(
-                    "function {function}: replica {} exited with code {code}{oom}{error} before passing /_/health; \
-                     last log lines:\n{logs}",
-                    started.name
-                )));
+                let port_conflict = matches!(self.config.networking, Networking::Host { .. })
+                    && logs.contains("Address already in use");
+                return Err(ReadyFailure {
+                    error: ProviderError::invalid(format!(
+                        "function {function}: replica {} exited with code {code}{oom}{error} before passing \
+                         /_/health; last log lines:\n{logs}",
+                        started.name
+                    )),
+                    port_conflict,
+                });
             }
             if probe(&self.client, started.addr).await {
                 return Ok(());
@@ -479,7 +512,8 @@ impl Engine {
                     "function {function}: replica {} did not pass /_/health on {} within {:?} \
                      (startup_timeout); last log lines:\n{logs}",
                     started.name, started.addr, self.config.startup_timeout
-                )));
+                ))
+                .into());
             }
             tokio::time::sleep(READY_POLL).await;
         }

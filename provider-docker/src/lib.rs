@@ -77,6 +77,9 @@ use routes::{Pick, Routes, TrackedBody};
 use spec::Plan;
 use store::{Store, namespace_not_found, validate_namespace_body};
 
+/// Tries at starting a replica whose host port was taken by someone else in the meantime.
+const PORT_ATTEMPTS: u32 = 5;
+
 /// An OpenFaaS provider over a Docker Engine. Cheap to clone; clones share everything.
 #[derive(Clone)]
 pub struct DockerProvider {
@@ -302,15 +305,23 @@ impl Inner {
         let attempts = indexes.iter().map(|index| {
             let function = &function;
             async move {
-                let started = self
-                    .engine
-                    .start_replica(plan, generation, created_at, *index)
-                    .await?;
-                match self.engine.wait_ready(function, &started).await {
-                    Ok(()) => Ok(started),
-                    Err(e) => {
-                        self.engine.remove(&started.id, Duration::ZERO).await;
-                        Err(e)
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let started = self
+                        .engine
+                        .start_replica(plan, generation, created_at, *index)
+                        .await?;
+                    match self.engine.wait_ready(function, &started).await {
+                        Ok(()) => return Ok(started),
+                        Err(failure) => {
+                            self.engine.remove(&started.id, Duration::ZERO).await;
+                            if failure.port_conflict && attempt < PORT_ATTEMPTS {
+                                tracing::info!(%function, replica = %started.name, "host port taken meanwhile: retrying on another port");
+                                continue;
+                            }
+                            return Err(failure.error);
+                        }
                     }
                 }
             }
