@@ -9,13 +9,15 @@
 //! - [`CASES`] lists every case; [`run_all`] runs them and returns a [`Report`].
 //! - [`suite!`] turns the list into one `#[tokio::test]` per case in any crate's `tests/`:
 //!
-//! ```ignore
-//! // provider-x/tests/conformance.rs
+//! ```no_run
+//! // tests/conformance.rs of a provider crate (here: the memory provider)
 //! async fn target() -> conformance_tests::Target {
-//!     let provider = std::sync::Arc::new(provider_x::XProvider::new());
+//!     let provider = std::sync::Arc::new(provider_memory::MemoryProvider::new());
 //!     conformance_tests::Target::from_provider(provider, conformance_tests::EchoFunction::memory())
 //! }
+//!
 //! conformance_tests::suite!(target);
+//! # fn main() {}
 //! ```
 //!
 //! The factory runs once per test, so every case gets a fresh target (it may start a server and

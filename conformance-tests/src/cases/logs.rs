@@ -64,6 +64,29 @@ async fn wait_lines(
     .await
 }
 
+/// Waits until two reads of the history in a row are equal (lines written after an invocation
+/// returned, such as a watchdog's `Wrote N Bytes`, have arrived).
+async fn settled_history(t: &Target, function: &FunctionRef) -> Result<Vec<LogMessage>, Failure> {
+    let previous = std::sync::Mutex::new(None::<Vec<LogMessage>>);
+    eventually(
+        t.timeouts.eventually,
+        &format!("{function}: log history settles"),
+        || async {
+            let lines = history(t, LogRequest::new(function.clone()))
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut previous = previous.lock().unwrap_or_else(|e| e.into_inner());
+            if previous.as_ref() == Some(&lines) {
+                return Ok(Some(lines));
+            }
+            let count = lines.len();
+            *previous = Some(lines);
+            Err(format!("{count} lines, still changing"))
+        },
+    )
+    .await
+}
+
 /// Invoking a function adds lines to its history; each line names the function.
 pub async fn logs_history_after_invoke(t: &Target) -> Outcome {
     require_logs(t)?;
@@ -96,6 +119,7 @@ pub async fn logs_tail_limits_lines(t: &Target) -> Outcome {
         .await?;
     }
     wait_lines(t, &function, 3).await?;
+    settled_history(t, &function).await?;
     for tail in [1usize, 2] {
         let mut request = LogRequest::new(function.clone());
         request.tail = Some(tail);
