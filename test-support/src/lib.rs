@@ -1,1 +1,41 @@
-//! test-support (being written).
+//! Test fixtures for the workspace, and the one place that starts real services.
+//!
+//! - [`oci`]: a reproducible OCI / Docker v2s2 image writer (tar + gzip layers, whiteouts,
+//!   configs, manifests).
+//! - [`images`]: the test function images (static `fwatchdog` + busybox) as stable constants,
+//!   e.g. [`images::ECHO`], built with [`images::build_all`].
+//! - [`assets`]: the static `fwatchdog` build ([`assets::static_fwatchdog`], cached in
+//!   `target/static`), busybox, the dynamically linked fixture program.
+//! - [`Registry`]: a real distribution registry on a free 127.0.0.1 port (optionally with basic
+//!   auth), stopped on drop.
+//! - [`docker_engine`]: a Docker Engine (`DOCKER_HOST`, or a private `dockerd` started as root),
+//!   shared per process, stopped and cleaned when the last handle drops.
+//! - [`push`]: push the images with oci-client, `docker load` / `docker pull` them with bollard.
+//!
+//! A service that cannot start is a panic with its log tail, never a skip.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use test_support::{images, push, docker_engine, Registry};
+//! let registry = Registry::start();
+//! let pushed = push::push_all(&registry.host(), &registry.auth(), images::build_all())
+//!     .await
+//!     .unwrap();
+//! let engine = docker_engine();
+//! let docker = engine.client().await;
+//! push::docker_pull(&docker, &pushed[0].by_digest()).await.unwrap();
+//! # }
+//! ```
+
+pub mod archive;
+pub mod assets;
+mod docker;
+pub mod images;
+pub mod net;
+pub mod oci;
+mod process;
+pub mod push;
+mod registry;
+
+pub use docker::{DockerEngine, docker_engine};
+pub use registry::Registry;
