@@ -60,8 +60,10 @@ impl Scenario {
 /// How hard and how long to load.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Length of each measured phase.
+    /// Length of each measured phase (all rounds together).
     pub duration: Duration,
+    /// Slices each phase is split into, alternating between the targets.
+    pub rounds: u32,
     /// Warm-up per target before measuring (connections, caches, allocator).
     pub warmup: Duration,
     /// Upper bound on requests per phase.
@@ -84,6 +86,7 @@ impl Settings {
     pub fn new(servers: Handle) -> Self {
         Self {
             duration: Duration::from_secs(5),
+            rounds: 5,
             warmup: Duration::from_millis(500),
             max_requests: 2_000_000,
             concurrency: 16,
@@ -150,9 +153,9 @@ pub async fn run(scenario: Scenario, settings: &Settings) -> anyhow::Result<Repo
         rate: settings.rate,
         connections: settings.rate_connections,
     };
-    let mut phases = Vec::new();
-    for (name, server) in [(baseline_name, &baseline), (subject_name, &subject)] {
-        // Warm-up, discarded; then both phases.
+    let targets = [(baseline_name, &baseline), (subject_name, &subject)];
+    for (_, server) in targets {
+        // Warm-up, discarded.
         load::run(
             server.addr,
             saturation,
@@ -161,23 +164,34 @@ pub async fn run(scenario: Scenario, settings: &Settings) -> anyhow::Result<Repo
             settings.body_bytes,
         )
         .await?;
-        for (mode, phase) in [
-            (saturation, "saturation".to_string()),
-            (fixed, format!("rate {}/s", settings.rate)),
-        ] {
-            let measurement = load::run(
-                server.addr,
-                mode,
-                settings.duration,
-                settings.max_requests,
-                settings.body_bytes,
-            )
-            .await?;
+    }
+    let rounds = settings.rounds.max(1);
+    let slice = settings.duration / rounds;
+    let per_slice = settings.max_requests.div_ceil(rounds as usize);
+    let modes = [
+        (saturation, "saturation".to_string()),
+        (fixed, format!("rate {}/s", settings.rate)),
+    ];
+    let mut phases: Vec<PhaseResult> = Vec::new();
+    for (mode, phase) in &modes {
+        for (name, _) in targets {
             phases.push(PhaseResult {
                 target: name,
-                phase,
-                measurement,
+                phase: phase.clone(),
+                measurement: Measurement::default(),
             });
+        }
+        for _ in 0..rounds {
+            for (name, server) in targets {
+                let measured =
+                    load::run(server.addr, *mode, slice, per_slice, settings.body_bytes).await?;
+                if let Some(result) = phases
+                    .iter_mut()
+                    .find(|p| p.target == name && &p.phase == phase)
+                {
+                    result.measurement.merge(measured);
+                }
+            }
         }
     }
     let ratios = compare(scenario, &phases);

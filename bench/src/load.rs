@@ -36,7 +36,7 @@ pub enum Mode {
 }
 
 /// What a phase measured.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Measurement {
     /// Answered requests.
     pub requests: usize,
@@ -49,6 +49,15 @@ pub struct Measurement {
 }
 
 impl Measurement {
+    /// Adds another slice of the same phase.
+    pub fn merge(&mut self, other: Measurement) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+        self.latencies_ns.extend(other.latencies_ns);
+        self.latencies_ns.sort_unstable();
+    }
+
     /// Answered requests per second.
     pub fn rate(&self) -> f64 {
         let secs = self.elapsed.as_secs_f64();
@@ -213,5 +222,16 @@ mod tests {
             ..m
         };
         assert!(empty.quantile_us(0.5).is_nan());
+        let mut merged = Measurement::default();
+        merged.merge(m.clone());
+        merged.merge(Measurement {
+            requests: 1,
+            errors: 1,
+            elapsed: Duration::from_secs(1),
+            latencies_ns: vec![500],
+        });
+        assert_eq!((merged.requests, merged.errors), (5, 1));
+        assert_eq!(merged.latencies_ns, [500, 1_000, 2_000, 3_000, 4_000]);
+        assert_eq!(merged.elapsed, Duration::from_secs(3));
     }
 }

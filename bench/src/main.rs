@@ -15,6 +15,9 @@ struct Args {
     /// Length of each measured phase (Go duration or seconds).
     #[arg(long, default_value = "5s", value_parser = duration)]
     duration: std::time::Duration,
+    /// Slices each phase is split into, alternating between the two targets.
+    #[arg(long, default_value_t = 5)]
+    rounds: u32,
     /// Warm-up per target.
     #[arg(long, default_value = "500ms", value_parser = duration)]
     warmup: std::time::Duration,
@@ -63,6 +66,7 @@ fn main() -> anyhow::Result<()> {
         .context("the load generator's runtime")?;
     let settings = Settings {
         duration: args.duration,
+        rounds: args.rounds,
         warmup: args.warmup,
         max_requests: args.max_requests,
         concurrency: args.concurrency,
@@ -77,9 +81,10 @@ fn main() -> anyhow::Result<()> {
         args.scenarios
     };
     println!(
-        "faas-bench: {cores} cores, server threads {server_threads}, client threads {}, phases {:?}, saturation {} conns, fixed rate {}/s over {} conns, body {} B{}",
+        "faas-bench: {cores} cores, server threads {server_threads}, client threads {}, phases {:?} in {} rounds, saturation {} conns, fixed rate {}/s over {} conns, body {} B{}",
         args.client_threads,
         settings.duration,
+        settings.rounds,
         settings.concurrency,
         settings.rate,
         settings.rate_connections,

@@ -8,6 +8,7 @@ use bench::{Scenario, Settings};
 async fn every_scenario_produces_numbers() {
     let mut settings = Settings::new(tokio::runtime::Handle::current());
     settings.duration = Duration::from_millis(200);
+    settings.rounds = 2;
     settings.warmup = Duration::from_millis(20);
     settings.concurrency = 2;
     settings.rate = 200;

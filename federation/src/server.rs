@@ -38,8 +38,12 @@ pub(crate) fn record_missing(backend: &str) {
 }
 
 /// Axum middleware: runs the request with an empty task-local set, then adds
-/// [`MISSING_BACKENDS_HEADER`] when a fan-out recorded unreachable backends.
+/// [`MISSING_BACKENDS_HEADER`] when a fan-out recorded unreachable backends. Invocations
+/// (`/function/...`) never fan out and pass straight through.
 pub async fn missing_backends(request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/system/") {
+        return next.run(request).await;
+    }
     let set = MissingSet::default();
     let mut response = MISSING.scope(set.clone(), next.run(request)).await;
     let missing = std::mem::take(&mut *set.lock().unwrap_or_else(PoisonError::into_inner));
