@@ -79,6 +79,7 @@ impl DockerEngine {
             "starting a private dockerd needs root; or set DOCKER_HOST to a daemon of yours"
         );
         let dockerd = find_program("FAAS_TEST_DOCKERD", "dockerd", "apt-get install docker.io");
+        reap_stale_dirs();
         // Short paths: unix socket paths are limited to 108 bytes.
         let dir = tempfile::Builder::new()
             .prefix("faas-dockerd-")
@@ -218,6 +219,43 @@ impl Drop for DockerEngine {
                 "test-support: cannot remove {}: {e} (something is still mounted?)",
                 daemon.dir.display()
             );
+        }
+    }
+}
+
+/// Remove what killed test processes left behind: `/tmp/faas-dockerd-*` directories older than a
+/// minute whose owner process and dockerd are both gone (nothing running is touched).
+fn reap_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir("/tmp") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("faas-dockerd-")
+        {
+            continue;
+        }
+        let dir = entry.path();
+        let young = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_none_or(|age| age < Duration::from_secs(60));
+        let alive = |file: &str| {
+            std::fs::read_to_string(dir.join(file))
+                .ok()
+                .and_then(|s| s.trim().parse::<u32>().ok())
+                .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+        };
+        if young || alive("owner.pid") || alive("dockerd.pid") {
+            continue;
+        }
+        unmount_under(&dir);
+        if std::fs::remove_dir_all(&dir).is_ok() {
+            eprintln!("test-support: removed stale {}", dir.display());
         }
     }
 }

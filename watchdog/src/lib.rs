@@ -35,6 +35,10 @@
 //! `RUSTFLAGS='-C target-feature=+crt-static' cargo build --release -p watchdog --bin fwatchdog
 //! --target x86_64-unknown-linux-gnu`.
 //!
+//! As PID 1 in a container the watchdog reaps its own children but not orphaned grandchildren
+//! (like upstream): run containers with an init (`docker run --init`, bollard
+//! `HostConfig { init: Some(true) }`) when functions leave background processes behind.
+//!
 //! Not implemented: modes `static`, `inproc` and `afterburn`, `marshal_request`, JWT auth,
 //! Prometheus metrics on :8081, `ready_path` proxying, WebSocket upgrades in http mode.
 
