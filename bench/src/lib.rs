@@ -9,7 +9,8 @@
 //! - [`Scenario::FederationVsDirect`] (issue 8): the same invocation through `faas-federation`
 //!   (router + `FederatedProvider` + `HttpProvider`) to a remote memory provider, against the
 //!   memory provider directly. Goals: ≥ 50 % of the direct throughput at saturation, ≤ 150 µs
-//!   added p50 latency at a moderate fixed rate.
+//!   added p50 latency at a moderate fixed rate. A third target, the federation over an
+//!   in-process memory backend, shows the federation layer's own cost apart from the remote hop.
 //!
 //! Each target gets a saturation phase (closed loop over `concurrency` connections) and a
 //! fixed-rate phase (`rate` requests/s over `rate_connections` connections); phases are bounded
@@ -49,10 +50,33 @@ impl Scenario {
         }
     }
 
-    fn targets(self) -> (&'static str, &'static str) {
+    /// Its targets: the baseline first, then what is compared with it.
+    pub fn targets(self) -> &'static [&'static str] {
         match self {
-            Self::MemoryVsEcho => ("bare-echo", "memory-provider"),
-            Self::FederationVsDirect => ("memory-direct", "federation->memory"),
+            Self::MemoryVsEcho => &["bare-echo", "memory-provider"],
+            // `federation->local` (an in-process backend) separates the federation layer's
+            // own cost from the remote hop's.
+            Self::FederationVsDirect => {
+                &["memory-direct", "federation->memory", "federation->local"]
+            }
+        }
+    }
+
+    /// The goals (throughput ratio, added p50) a target is read against (informational).
+    fn goals(self, target: &str) -> (Option<&'static str>, Option<&'static str>) {
+        match (self, target) {
+            (Self::FederationVsDirect, "federation->memory") => (Some("≥ 0.50"), Some("≤ 150 µs")),
+            _ => (None, None),
+        }
+    }
+
+    async fn start(self, target: &str, servers: &Handle) -> anyhow::Result<servers::Server> {
+        match target {
+            "bare-echo" => servers::bare_echo(servers).await,
+            "memory-provider" | "memory-direct" => servers::memory(servers).await,
+            "federation->memory" => servers::federation_over_memory(servers).await,
+            "federation->local" => servers::federation_in_process(servers).await,
+            other => anyhow::bail!("unknown target {other}"),
         }
     }
 }
@@ -81,8 +105,8 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Defaults (5 s phases, 16 connections, 1000 req/s over 4 connections, 64-byte bodies)
-    /// with servers on `servers`.
+    /// Defaults (5 s phases in 5 rounds, 16 connections, 1000 req/s over 4 connections,
+    /// 64-byte bodies) with servers on `servers`.
     pub fn new(servers: Handle) -> Self {
         Self {
             duration: Duration::from_secs(5),
@@ -119,7 +143,7 @@ pub struct Ratio {
     /// Its unit (`x` for ratios, `µs` for differences).
     pub unit: &'static str,
     /// The goal it is read against, if any (informational; never asserted).
-    pub goal: Option<String>,
+    pub goal: Option<&'static str>,
 }
 
 /// A scenario's results.
@@ -127,25 +151,19 @@ pub struct Ratio {
 pub struct Report {
     /// Which scenario.
     pub scenario: Scenario,
-    /// Every phase, in run order.
+    /// Every phase, by phase then target.
     pub phases: Vec<PhaseResult>,
-    /// The comparisons.
+    /// The comparisons with the baseline.
     pub ratios: Vec<Ratio>,
 }
 
-/// Runs `scenario`: starts both targets, loads each (saturation then fixed rate), compares.
+/// Runs `scenario`: starts its targets, loads each (saturation, then fixed rate; every phase in
+/// rounds alternating between targets), and compares them with the baseline.
 pub async fn run(scenario: Scenario, settings: &Settings) -> anyhow::Result<Report> {
-    let (baseline_name, subject_name) = scenario.targets();
-    let (baseline, subject) = match scenario {
-        Scenario::MemoryVsEcho => (
-            servers::bare_echo(&settings.servers).await?,
-            servers::memory(&settings.servers).await?,
-        ),
-        Scenario::FederationVsDirect => (
-            servers::memory(&settings.servers).await?,
-            servers::federation_over_memory(&settings.servers).await?,
-        ),
-    };
+    let mut targets = Vec::new();
+    for name in scenario.targets() {
+        targets.push((*name, scenario.start(name, &settings.servers).await?));
+    }
     let saturation = Mode::Saturation {
         connections: settings.concurrency,
     };
@@ -153,8 +171,7 @@ pub async fn run(scenario: Scenario, settings: &Settings) -> anyhow::Result<Repo
         rate: settings.rate,
         connections: settings.rate_connections,
     };
-    let targets = [(baseline_name, &baseline), (subject_name, &subject)];
-    for (_, server) in targets {
+    for (_, server) in &targets {
         // Warm-up, discarded.
         load::run(
             server.addr,
@@ -168,13 +185,13 @@ pub async fn run(scenario: Scenario, settings: &Settings) -> anyhow::Result<Repo
     let rounds = settings.rounds.max(1);
     let slice = settings.duration / rounds;
     let per_slice = settings.max_requests.div_ceil(rounds as usize);
-    let modes = [
+    let mut phases: Vec<PhaseResult> = Vec::new();
+    for (mode, phase) in [
         (saturation, "saturation".to_string()),
         (fixed, format!("rate {}/s", settings.rate)),
-    ];
-    let mut phases: Vec<PhaseResult> = Vec::new();
-    for (mode, phase) in &modes {
-        for (name, _) in targets {
+    ] {
+        let first = phases.len();
+        for (name, _) in &targets {
             phases.push(PhaseResult {
                 target: name,
                 phase: phase.clone(),
@@ -182,15 +199,10 @@ pub async fn run(scenario: Scenario, settings: &Settings) -> anyhow::Result<Repo
             });
         }
         for _ in 0..rounds {
-            for (name, server) in targets {
+            for (i, (_, server)) in targets.iter().enumerate() {
                 let measured =
-                    load::run(server.addr, *mode, slice, per_slice, settings.body_bytes).await?;
-                if let Some(result) = phases
-                    .iter_mut()
-                    .find(|p| p.target == name && &p.phase == phase)
-                {
-                    result.measurement.merge(measured);
-                }
+                    load::run(server.addr, mode, slice, per_slice, settings.body_bytes).await?;
+                phases[first + i].measurement.merge(measured);
             }
         }
     }
@@ -203,57 +215,57 @@ pub async fn run(scenario: Scenario, settings: &Settings) -> anyhow::Result<Repo
 }
 
 fn compare(scenario: Scenario, phases: &[PhaseResult]) -> Vec<Ratio> {
-    let (baseline, subject) = scenario.targets();
     let find = |target: &str, saturation: bool| {
         phases
             .iter()
             .find(|p| p.target == target && (p.phase == "saturation") == saturation)
             .map(|p| &p.measurement)
     };
-    let (Some(base_sat), Some(subj_sat), Some(base_rate), Some(subj_rate)) = (
-        find(baseline, true),
-        find(subject, true),
-        find(baseline, false),
-        find(subject, false),
-    ) else {
+    let targets = scenario.targets();
+    let baseline = targets[0];
+    let (Some(base_sat), Some(base_rate)) = (find(baseline, true), find(baseline, false)) else {
         return Vec::new();
     };
-    let (throughput_goal, p50_goal) = match scenario {
-        Scenario::MemoryVsEcho => (None, None),
-        Scenario::FederationVsDirect => (Some("≥ 0.50".to_string()), Some("≤ 150 µs".to_string())),
-    };
-    vec![
-        Ratio {
-            name: format!("throughput {subject} / {baseline} (saturation)"),
-            value: subj_sat.rate() / base_sat.rate(),
-            unit: "x",
-            goal: throughput_goal,
-        },
-        Ratio {
-            name: format!("p50 added by {subject} (fixed rate)"),
-            value: subj_rate.quantile_us(0.5) - base_rate.quantile_us(0.5),
-            unit: "µs",
-            goal: p50_goal,
-        },
-        Ratio {
-            name: format!("p99 added by {subject} (fixed rate)"),
-            value: subj_rate.quantile_us(0.99) - base_rate.quantile_us(0.99),
-            unit: "µs",
-            goal: None,
-        },
-        Ratio {
-            name: format!("p50 {subject} / {baseline} (fixed rate)"),
-            value: subj_rate.quantile_us(0.5) / base_rate.quantile_us(0.5),
-            unit: "x",
-            goal: None,
-        },
-        Ratio {
-            name: format!("p50 {subject} / {baseline} (saturation)"),
-            value: subj_sat.quantile_us(0.5) / base_sat.quantile_us(0.5),
-            unit: "x",
-            goal: None,
-        },
-    ]
+    let mut ratios = Vec::new();
+    for subject in &targets[1..] {
+        let (Some(sat), Some(rate)) = (find(subject, true), find(subject, false)) else {
+            continue;
+        };
+        let (throughput_goal, p50_goal) = scenario.goals(subject);
+        ratios.extend([
+            Ratio {
+                name: format!("throughput {subject} / {baseline} (saturation)"),
+                value: sat.rate() / base_sat.rate(),
+                unit: "x",
+                goal: throughput_goal,
+            },
+            Ratio {
+                name: format!("p50 added by {subject} (fixed rate)"),
+                value: rate.quantile_us(0.5) - base_rate.quantile_us(0.5),
+                unit: "µs",
+                goal: p50_goal,
+            },
+            Ratio {
+                name: format!("p99 added by {subject} (fixed rate)"),
+                value: rate.quantile_us(0.99) - base_rate.quantile_us(0.99),
+                unit: "µs",
+                goal: None,
+            },
+            Ratio {
+                name: format!("p50 {subject} / {baseline} (fixed rate)"),
+                value: rate.quantile_us(0.5) / base_rate.quantile_us(0.5),
+                unit: "x",
+                goal: None,
+            },
+            Ratio {
+                name: format!("p50 {subject} / {baseline} (saturation)"),
+                value: sat.quantile_us(0.5) / base_sat.quantile_us(0.5),
+                unit: "x",
+                goal: None,
+            },
+        ]);
+    }
+    ratios
 }
 
 impl Report {
@@ -301,7 +313,7 @@ impl Report {
             } else {
                 format!("{:+.1} µs", r.value)
             };
-            let _ = writeln!(out, "RATIO {:<58} {value}{goal}", r.name);
+            let _ = writeln!(out, "RATIO {:<62} {value}{goal}", r.name);
         }
         out
     }

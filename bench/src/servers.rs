@@ -144,6 +144,24 @@ pub async fn federation_over_memory(server: &Handle) -> anyhow::Result<Server> {
     serve_app(server, app, vec![upstream]).await
 }
 
+/// The federation over one in-process memory backend holding `echo` (no remote hop): the
+/// federation layer's own cost.
+pub async fn federation_in_process(server: &Handle) -> anyhow::Result<Server> {
+    let memory: Arc<dyn Provider> = memory_with_echo().await?;
+    let federation = FederatedProvider::new(vec![Backend::in_process("local", memory)], "local")
+        .context("building the federation")?;
+    let federation = Arc::new(federation);
+    let report = federation.start().await;
+    anyhow::ensure!(
+        report.routes == 1,
+        "the echo function is not routed: {report:?}"
+    );
+    let mut registry = Registry::default();
+    federation.register_metrics(&mut registry);
+    let app = federation::router(federation, &server_config(), registry);
+    serve_app(server, app, Vec::new()).await
+}
+
 /// A bare hyper server doing the memory provider's work for one function: read the request,
 /// answer 200 with the same JSON echo ([`EchoResponse`]) and instance header. No routing table,
 /// no provider trait, no state, no metrics: the floor the provider is compared with.

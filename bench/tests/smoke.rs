@@ -18,7 +18,8 @@ async fn every_scenario_produces_numbers() {
         let report = bench::run(scenario, &settings)
             .await
             .expect("the scenario runs");
-        assert_eq!(report.phases.len(), 4, "{scenario:?}");
+        let targets = scenario.targets().len();
+        assert_eq!(report.phases.len(), 2 * targets, "{scenario:?}");
         for phase in &report.phases {
             let m = &phase.measurement;
             assert!(
@@ -35,7 +36,7 @@ async fn every_scenario_produces_numbers() {
             assert!(m.requests <= settings.max_requests);
             assert!(m.rate() > 0.0 && m.quantile_us(0.5) > 0.0);
         }
-        assert_eq!(report.ratios.len(), 5);
+        assert_eq!(report.ratios.len(), 5 * (targets - 1));
         assert!(
             report.ratios.iter().all(|r| r.value.is_finite()),
             "{:?}",
