@@ -100,6 +100,8 @@ pub struct Settings {
     pub rate_connections: usize,
     /// Request body size.
     pub body_bytes: usize,
+    /// Run only this target of the scenario (for profiling one target; no ratios then).
+    pub only: Option<String>,
     /// Where the servers run (the load runs on the caller's runtime).
     pub servers: Handle,
 }
@@ -117,6 +119,7 @@ impl Settings {
             rate: 1_000,
             rate_connections: 4,
             body_bytes: 64,
+            only: None,
             servers,
         }
     }
@@ -162,8 +165,18 @@ pub struct Report {
 pub async fn run(scenario: Scenario, settings: &Settings) -> anyhow::Result<Report> {
     let mut targets = Vec::new();
     for name in scenario.targets() {
+        if settings.only.as_deref().is_some_and(|only| only != *name) {
+            continue;
+        }
         targets.push((*name, scenario.start(name, &settings.servers).await?));
     }
+    anyhow::ensure!(
+        !targets.is_empty(),
+        "no target of {} is named {:?} (targets: {})",
+        scenario.name(),
+        settings.only,
+        scenario.targets().join(", ")
+    );
     let saturation = Mode::Saturation {
         connections: settings.concurrency,
     };

@@ -36,6 +36,9 @@ struct Args {
     /// Request body size in bytes.
     #[arg(long, default_value_t = 64)]
     body_bytes: usize,
+    /// Run only this target (e.g. `federation->local`), for profiling; no ratios are printed.
+    #[arg(long)]
+    only: Option<String>,
     /// Worker threads of the servers' runtime (default: available cores).
     #[arg(long)]
     server_threads: Option<usize>,
@@ -73,6 +76,7 @@ fn main() -> anyhow::Result<()> {
         rate: args.rate,
         rate_connections: args.rate_connections,
         body_bytes: args.body_bytes,
+        only: args.only,
         servers: servers.handle().clone(),
     };
     let scenarios = if args.scenarios.is_empty() {
