@@ -646,3 +646,75 @@ fn config_text_with_password(url: &str, password: &str) -> String {
         "#
     )
 }
+
+#[tokio::test]
+async fn a_hanging_backend_is_left_out_after_its_timeout() {
+    // Accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    let _holder = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            open.push(stream);
+        }
+    });
+    let local = Arc::new(MemoryProvider::new());
+    let hanging = faas_provider::client::HttpProvider::new(&silent_url)
+        .unwrap()
+        .with_timeout(std::time::Duration::from_millis(300));
+    let federation = FederatedProvider::new(
+        vec![
+            federation::Backend::in_process("local", local.clone()),
+            federation::Backend::remote("slow", hanging, Default::default())
+                .with_timeout(std::time::Duration::from_millis(300)),
+        ],
+        "local",
+    )
+    .unwrap();
+    let report = federation.start().await;
+    assert_eq!(report.unreachable.len(), 1, "{report:?}");
+    assert_eq!(report.unreachable[0].0, "slow");
+    let federation = Arc::new(federation);
+    federation.deploy(spec("quick", None)).await.unwrap();
+    let served = common::serve(federation).await;
+    let response = client()
+        .get(format!("{}/system/functions", served.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[MISSING_BACKENDS_HEADER], "slow");
+    let list: Vec<Value> = response.json().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["name"], "quick");
+}
+
+#[tokio::test]
+async fn the_health_check_learns_a_late_backend() {
+    let local = Arc::new(MemoryProvider::new());
+    let mut remote = RemoteMemory::start().await;
+    remote
+        .provider
+        .deploy(spec("late", Some("remote")))
+        .await
+        .unwrap();
+    remote.kill().await;
+    let federation = common::federation(local, &remote.url(), "local").await;
+    let backend = &federation.backends()[1];
+    assert!(!backend.capabilities_known());
+    assert!(
+        !backend.capabilities().secrets,
+        "not probed: nothing assumed"
+    );
+    assert!(federation.routes().is_empty());
+
+    remote.restart().await;
+    federation.check_backends().await;
+    assert!(backend.capabilities_known());
+    assert!(backend.capabilities().secrets && backend.capabilities().logs);
+    assert_eq!(
+        federation.route_of(&FunctionRef::new("late", NS)),
+        Some("remote"),
+        "a backend reachable for the first time is listed"
+    );
+}
