@@ -46,7 +46,8 @@ pub const DEFAULT_MIN_REBUILD_INTERVAL: Duration = Duration::from_secs(1);
 ///   the `X-Federation-Missing-Backends` header. Secrets are listed from the backends that
 ///   support them (union by name), namespaces from all (union).
 /// - **Fan-out writes.** Secret mutations go to every backend supporting secrets, namespace
-///   mutations to every backend supporting them (see [`crate::fanout`] for how answers combine).
+///   mutations to every backend supporting them. Fan-outs are idempotent: 409/404 only when
+///   every backend says so; a partial earlier fan-out is completed (see the crate README).
 /// - **Capabilities** are the default backend's: that is where un-annotated functions (what
 ///   clients and the conformance suite deploy) live. Functions routed elsewhere get what their
 ///   backend supports.
