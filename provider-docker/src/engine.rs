@@ -296,7 +296,7 @@ impl Engine {
             .docker
             .create_container(Some(options), body)
             .await
-            .on(Subject::Function(&function.to_string()))?;
+            .map_err(|e| create_error(e, &function))?;
         Ok(created.id)
     }
 
@@ -358,13 +358,13 @@ impl Engine {
             .docker
             .create_container(Some(options), body)
             .await
-            .on(Subject::Function(&subject))?;
+            .map_err(|e| create_error(e, &function))?;
         drop(port_guard);
         let id = created.id;
         if let Err(e) = self.docker.start_container(&id, None).await {
             self.remove(&id, Duration::ZERO).await;
             return Err(match status(&e) {
-                Some(400 | 500) => ProviderError::invalid(format!(
+                Some(400 | 404 | 500) => ProviderError::invalid(format!(
                     "the Docker Engine cannot start a replica of {function}: {}",
                     engine_message(&e)
                 )),
@@ -563,6 +563,19 @@ impl Engine {
         {
             tracing::warn!(container = id, error = %e, "removing a container failed");
         }
+    }
+}
+
+/// A container creation refused by the engine: a name taken is the function existing; a
+/// missing image or network is the caller's (or the configuration's) to fix, not a missing
+/// function.
+fn create_error(error: bollard::errors::Error, function: &FunctionRef) -> ProviderError {
+    match status(&error) {
+        Some(404 | 400) => ProviderError::invalid(format!(
+            "the Docker Engine cannot create a container for {function}: {}",
+            engine_message(&error)
+        )),
+        _ => from_engine(error, Subject::Function(&function.to_string())),
     }
 }
 

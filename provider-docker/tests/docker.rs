@@ -714,3 +714,19 @@ fn tokio_stream_from<T: Send + 'static>(
         rx.recv().await.map(|item| (item, rx))
     })
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_docker_network_is_a_clear_400() {
+    // Only the engine is contacted: the replica is never created, so nothing is probed.
+    let p = provider_with(|c| {
+        c.networking = provider_docker::Networking::Network("no-such-network-faas".into())
+    })
+    .await;
+    match p.deploy(spec("netless", "cat").await).await {
+        Err(ProviderError::InvalidRequest(m)) => {
+            assert!(m.contains("no-such-network-faas"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(p.containers().await.is_empty());
+}
