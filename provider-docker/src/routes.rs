@@ -327,11 +327,14 @@ impl Routes {
 
     /// Counts one invocation of `function`.
     pub(crate) fn count_invocation(&self, function: &FunctionRef) {
-        let counter = lock(&self.invocations)
+        if let Some(counter) = lock(&self.invocations).get(function) {
+            counter.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        lock(&self.invocations)
             .entry(function.clone())
             .or_default()
-            .clone();
-        counter.fetch_add(1, Ordering::Relaxed);
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// Invocations of `function` through this provider instance.
