@@ -344,9 +344,17 @@ impl Provider for MemoryProvider {
             }
         }
 
-        let mut response = http::Response::new(Body::from(json));
+        // HEAD answers the same status and headers as GET, with no body (RFC 9110 §9.3.2).
+        let content_length = HeaderValue::from(json.len());
+        let body = if parts.method == http::Method::HEAD {
+            Body::empty()
+        } else {
+            Body::from(json)
+        };
+        let mut response = http::Response::new(body);
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(http::header::CONTENT_LENGTH, content_length);
         headers.insert(HeaderName::from_static(INSTANCE_HEADER), instance_value);
         Ok(response)
     }
