@@ -589,13 +589,23 @@ impl FederatedProvider {
         }
     }
 
-    fn supporting(&self, feature: impl Fn(&Capabilities) -> bool) -> Vec<BackendIndex> {
-        self.backends
+    /// The backends supporting `operation`; `Unsupported` when none does.
+    fn supporting(
+        &self,
+        operation: &'static str,
+        feature: impl Fn(&Capabilities) -> bool,
+    ) -> Result<Vec<BackendIndex>> {
+        let targets: Vec<BackendIndex> = self
+            .backends
             .iter()
             .enumerate()
             .filter(|(_, b)| feature(&b.capabilities()))
             .map(|(i, _)| i)
-            .collect()
+            .collect();
+        if targets.is_empty() {
+            return Err(ProviderError::unsupported(operation, PROVIDER_NAME));
+        }
+        Ok(targets)
     }
 
     /// Sends one mutation to `targets` in parallel.
@@ -835,10 +845,7 @@ impl Provider for FederatedProvider {
     }
 
     async fn list_secrets(&self, namespace: &str) -> Result<Vec<Secret>> {
-        let targets = self.supporting(|c| c.secrets);
-        if targets.is_empty() {
-            return Err(ProviderError::unsupported("secrets", PROVIDER_NAME));
-        }
+        let targets = self.supporting("secrets", |c| c.secrets)?;
         let results = join_all(targets.iter().map(|i| {
             let b = &self.backends[*i];
             self.call(b, "list_secrets", b.provider().list_secrets(namespace))
@@ -883,10 +890,7 @@ impl Provider for FederatedProvider {
     }
 
     async fn create_secret(&self, secret: Secret) -> Result<()> {
-        let targets = self.supporting(|c| c.secrets);
-        if targets.is_empty() {
-            return Err(ProviderError::unsupported("secrets", PROVIDER_NAME));
-        }
+        let targets = self.supporting("secrets", |c| c.secrets)?;
         let secret = &secret;
         self.mutate(
             targets,
@@ -899,10 +903,7 @@ impl Provider for FederatedProvider {
     }
 
     async fn update_secret(&self, secret: Secret) -> Result<()> {
-        let targets = self.supporting(|c| c.secrets);
-        if targets.is_empty() {
-            return Err(ProviderError::unsupported("secrets", PROVIDER_NAME));
-        }
+        let targets = self.supporting("secrets", |c| c.secrets)?;
         let secret = &secret;
         self.mutate(
             targets,
@@ -915,10 +916,7 @@ impl Provider for FederatedProvider {
     }
 
     async fn delete_secret(&self, name: &str, namespace: &str) -> Result<()> {
-        let targets = self.supporting(|c| c.secrets);
-        if targets.is_empty() {
-            return Err(ProviderError::unsupported("secrets", PROVIDER_NAME));
-        }
+        let targets = self.supporting("secrets", |c| c.secrets)?;
         self.mutate(
             targets,
             "delete_secret",
@@ -1011,10 +1009,7 @@ impl Provider for FederatedProvider {
     }
 
     async fn create_namespace(&self, namespace: FunctionNamespace) -> Result<()> {
-        let targets = self.supporting(|c| c.namespace_mutation);
-        if targets.is_empty() {
-            return Err(ProviderError::unsupported("namespaces", PROVIDER_NAME));
-        }
+        let targets = self.supporting("namespaces", |c| c.namespace_mutation)?;
         let namespace = &namespace;
         self.mutate(
             targets,
@@ -1027,10 +1022,7 @@ impl Provider for FederatedProvider {
     }
 
     async fn update_namespace(&self, namespace: FunctionNamespace) -> Result<()> {
-        let targets = self.supporting(|c| c.namespace_mutation);
-        if targets.is_empty() {
-            return Err(ProviderError::unsupported("namespaces", PROVIDER_NAME));
-        }
+        let targets = self.supporting("namespaces", |c| c.namespace_mutation)?;
         let namespace = &namespace;
         self.mutate(
             targets,
@@ -1045,10 +1037,7 @@ impl Provider for FederatedProvider {
     }
 
     async fn delete_namespace(&self, name: &str) -> Result<()> {
-        let targets = self.supporting(|c| c.namespace_mutation);
-        if targets.is_empty() {
-            return Err(ProviderError::unsupported("namespaces", PROVIDER_NAME));
-        }
+        let targets = self.supporting("namespaces", |c| c.namespace_mutation)?;
         self.mutate(
             targets,
             "delete_namespace",
