@@ -1,0 +1,1 @@
+//! lambda-emulator (being built).

@@ -1,0 +1,1 @@
+//! lambda-shim (being built).
