@@ -173,7 +173,25 @@ pub struct WatchdogConfig {
     pub lock_path: PathBuf,
     /// http mode: read the whole request body before proxying (sends Content-Length upstream).
     pub buffer_http_body: bool,
+    /// The function process's environment: `None` inherits the watchdog's; `Some` replaces it
+    /// with exactly these variables (embedders such as a Lambda bootstrap that run an image's
+    /// program outside the image set its config Env here). Not read from the environment.
+    pub process_env: Option<Vec<(String, String)>>,
+    /// The function process's working directory (`None`: the watchdog's). Not read from the
+    /// environment.
+    pub working_dir: Option<PathBuf>,
+    /// The `argv[0]` the function process sees (`None`: `fprocess[0]`). Useful when
+    /// `fprocess[0]` is a loader or a resolved path but the program expects its own name (a
+    /// busybox applet). Not read from the environment.
+    pub argv0: Option<String>,
 }
+
+/// Extra variables for the process of one fork-mode invocation, passed as a request extension:
+/// `request.extensions_mut().insert(ProcessEnv(vec![("_X_AMZN_TRACE_ID".into(), id)]))`.
+/// They are set after the configured environment and the `Http_*` variables. http mode ignores
+/// them (its process is started once).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessEnv(pub Vec<(String, String)>);
 
 /// An http-mode upstream: `http://HOST:PORT[/base]` where HOST is an IP literal or `localhost`.
 ///
@@ -255,6 +273,9 @@ impl WatchdogConfig {
             suppress_lock: false,
             lock_path: PathBuf::from("/tmp/.lock"),
             buffer_http_body: false,
+            process_env: None,
+            working_dir: None,
+            argv0: None,
         }
     }
 

@@ -21,7 +21,7 @@ use tokio::time::Instant as TokioInstant;
 use crate::Body;
 use crate::body::{DURATION_HEADER, duration_value, text};
 use crate::cgi::http_env;
-use crate::config::WatchdogConfig;
+use crate::config::{ProcessEnv, WatchdogConfig};
 use crate::log::log;
 
 /// Keep at most this much of a process's stderr for the error response.
@@ -101,11 +101,31 @@ pub(crate) async fn until<F: std::future::Future>(
     }
 }
 
-fn command(config: &WatchdogConfig, parts: &Parts) -> Command {
+/// The function's command as configured (program, arguments, environment, working directory,
+/// `argv[0]`), without the per-request variables.
+pub(crate) fn base_command(config: &WatchdogConfig) -> Command {
     let mut command = Command::new(&config.fprocess[0]);
     command.args(&config.fprocess[1..]);
+    if let Some(env) = &config.process_env {
+        command.env_clear();
+        command.envs(env.iter().map(|(k, v)| (k, v)));
+    }
+    if let Some(dir) = &config.working_dir {
+        command.current_dir(dir);
+    }
+    if let Some(argv0) = &config.argv0 {
+        command.arg0(argv0);
+    }
+    command
+}
+
+fn command(config: &WatchdogConfig, parts: &Parts) -> Command {
+    let mut command = base_command(config);
     if config.cgi_headers {
         command.envs(http_env(parts));
+    }
+    if let Some(ProcessEnv(extra)) = parts.extensions.get::<ProcessEnv>() {
+        command.envs(extra.iter().map(|(k, v)| (k, v)));
     }
     command
 }

@@ -52,7 +52,7 @@ mod upstream;
 mod watchdog;
 
 pub use body::{DURATION_HEADER, INTERNAL_HEADER};
-pub use config::{ConfigError, Mode, UpstreamUrl, WatchdogConfig};
+pub use config::{ConfigError, Mode, ProcessEnv, UpstreamUrl, WatchdogConfig};
 pub use server::{route, serve};
 pub use watchdog::{Watchdog, WatchdogError};
 

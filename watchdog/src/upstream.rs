@@ -12,7 +12,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use nix::sys::signal::Signal;
-use tokio::process::Command;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant as TokioInstant;
 
@@ -20,7 +19,7 @@ use crate::Body;
 use crate::WatchdogError;
 use crate::body::{DURATION_HEADER, duration_value, internal};
 use crate::config::{UpstreamUrl, WatchdogConfig, parse_duration};
-use crate::fork::{Proc, exit_text, until};
+use crate::fork::{Proc, base_command, exit_text, until};
 use crate::log::log;
 
 /// How long the process gets between SIGTERM and SIGKILL when the watchdog stops.
@@ -86,13 +85,16 @@ impl Upstream {
     }
 
     /// Spawn the process and wait until `upstream_url` accepts TCP connections.
-    pub(crate) async fn start(self: &Arc<Self>, fprocess: &[String]) -> Result<(), WatchdogError> {
+    pub(crate) async fn start(
+        self: &Arc<Self>,
+        config: &WatchdogConfig,
+    ) -> Result<(), WatchdogError> {
+        let fprocess = &config.fprocess;
         if *self.state.borrow() != State::NotStarted {
             return Err(WatchdogError::AlreadyStarted);
         }
-        let mut command = Command::new(&fprocess[0]);
+        let mut command = base_command(config);
         command
-            .args(&fprocess[1..])
             .stdin(Stdio::null())
             .stdout(Stdio::inherit())
             .stderr(Stdio::inherit());

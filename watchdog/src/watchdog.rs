@@ -112,7 +112,7 @@ impl Watchdog {
             let _ = std::fs::remove_file(&config.lock_path);
         }
         if let Some(upstream) = &self.inner.upstream {
-            upstream.start(&config.fprocess).await?;
+            upstream.start(config).await?;
         }
         if !config.suppress_lock {
             tokio::fs::write(&config.lock_path, b"")
