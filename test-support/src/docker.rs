@@ -71,6 +71,13 @@ impl DockerEngine {
                 return DockerEngine { host, daemon: None };
             }
         }
+        DockerEngine::start_private()
+    }
+
+    /// Start a private `dockerd` whatever `DOCKER_HOST` says (the `test-dockerd` binary uses
+    /// this to give one daemon to a whole test run). Stopped and cleaned on drop; panics with
+    /// the daemon's log when it cannot start.
+    pub fn start_private() -> DockerEngine {
         let euid = std::fs::metadata("/proc/self")
             .map(|m| m.uid())
             .unwrap_or(u32::MAX);

@@ -103,3 +103,55 @@ async fn the_docker_engine_is_shared_and_cleaned_up() {
         "nothing left mounted"
     );
 }
+
+/// The `test-dockerd` binary `scripts/test` relies on: prints `DOCKER_HOST`, serves, and on
+/// SIGTERM stops its daemon and removes its directory (whatever `DOCKER_HOST` the test run has).
+#[test]
+fn test_dockerd_serves_until_sigterm_and_cleans_up() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_test-dockerd"))
+        .env_remove("DOCKER_HOST")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("running test-dockerd");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("reading test-dockerd's stdout");
+    let host = line
+        .trim()
+        .strip_prefix("DOCKER_HOST=unix://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    let socket = PathBuf::from(&host);
+    let dir = socket.parent().unwrap().to_path_buf();
+    let ping = Command::new("docker")
+        .args([
+            "--host",
+            &format!("unix://{host}"),
+            "version",
+            "--format",
+            "{{.Server.APIVersion}}",
+        ])
+        .output();
+    // The docker CLI is optional; the socket answering /_ping is what matters.
+    if let Ok(output) = ping {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert!(socket.exists());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "test-dockerd exited with {status}");
+    assert!(!dir.exists(), "daemon directory removed");
+}
