@@ -3,6 +3,18 @@
 //! - [`spec`]: the `faas-launch.json` the packager writes next to `bootstrap`.
 //! - [`event`]: API Gateway v2 / Function URL events and responses, and their conversions to
 //!   and from `http` types (shared with the provider's invoke path).
+//! - [`launch`]: relocating the image's program into `$LAMBDA_TASK_ROOT/rootfs` (PATH lookup
+//!   inside the rootfs, the image's own dynamic loader, `#!` interpreters) → a
+//!   [`watchdog::WatchdogConfig`].
+//! - [`elf`]: the ELF / `#!` header reader `launch` needs.
+//! - [`runtime`]: the Runtime API client loop (the `bootstrap` binary is
+//!   [`runtime::main_from_env`]).
+//!
+//! Build the static `bootstrap` with `RUSTFLAGS='-C target-feature=+crt-static' cargo build
+//! --release -p lambda-shim --bin bootstrap --target x86_64-unknown-linux-gnu`.
 
+pub mod elf;
 pub mod event;
+pub mod launch;
+pub mod runtime;
 pub mod spec;

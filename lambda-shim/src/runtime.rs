@@ -1,0 +1,693 @@
+//! The Lambda Runtime API client loop: `GET /next` → run the function through the watchdog
+//! executor → exactly one `POST /response` or `/error` per request id → `GET /next` again.
+//!
+//! - `AWS_LAMBDA_RUNTIME_API` is `host:port` (Lambda, RIE) or `http://host:port/prefix`
+//!   (cargo-lambda); `localhost` means 127.0.0.1 (no resolver is needed in the static binary).
+//! - `GET /next` has no client timeout (a sandbox may be frozen for a long time).
+//! - Init failure (no launch spec, program missing, http-mode server not starting) → `POST
+//!   /runtime/init/error` and exit. A 500 from any endpoint, or the Runtime API going away, →
+//!   exit. In http mode the function's server exiting → exit (Lambda resets the sandbox).
+//! - Per invocation: `Lambda-Runtime-Trace-Id` → `_X_AMZN_TRACE_ID` in the function process's
+//!   environment (fork modes); `Lambda-Runtime-Deadline-Ms` bounds the call: past it the
+//!   invocation is dropped (which kills its process) and reported as `Sandbox.Timeout`.
+//! - An API Gateway v2 / Function URL event becomes an HTTP request; the function's HTTP answer
+//!   (any status) becomes the v2 response JSON. Any other payload is POSTed raw to `/` with the
+//!   event's Content-Type; a 2xx answer's body is the raw result (its Content-Type propagated),
+//!   anything else is an `/error`: `Runtime.ExitError` (fork modes, 500: the process failed),
+//!   `Function.ExecTimeout` (504: the image's `exec_timeout`), `Function.HttpError` (other).
+//! - Results over 6 MiB + 100 B are reported as `Function.ResponseSizeTooLarge`.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::Serialize;
+use watchdog::{Body, Mode, ProcessEnv, Watchdog, WatchdogConfig, WatchdogError};
+
+use crate::event::{HttpEvent, event_response_from, request_from_event};
+use crate::launch::{self, LaunchError};
+
+/// The Runtime API version prefix.
+pub const API_VERSION: &str = "2018-06-01";
+
+/// Largest result accepted by Lambda for a buffered invoke (the RIE's exact limit).
+pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 + 100;
+
+/// The variable holding the Runtime API endpoint.
+pub const RUNTIME_API_ENV: &str = "AWS_LAMBDA_RUNTIME_API";
+
+const REQUEST_ID: &str = "lambda-runtime-aws-request-id";
+const DEADLINE: &str = "lambda-runtime-deadline-ms";
+const TRACE_ID: &str = "lambda-runtime-trace-id";
+const FUNCTION_ARN: &str = "lambda-runtime-invoked-function-arn";
+const ERROR_TYPE: &str = "lambda-runtime-function-error-type";
+
+/// How the runtime stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuntimeError {
+    /// `AWS_LAMBDA_RUNTIME_API` is unset.
+    #[error("{RUNTIME_API_ENV} is not set: the bootstrap must be started by a Lambda runtime")]
+    MissingEndpoint,
+    /// `AWS_LAMBDA_RUNTIME_API` does not parse.
+    #[error("invalid {RUNTIME_API_ENV} {value:?}: {reason}")]
+    InvalidEndpoint {
+        /// The value.
+        value: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The Runtime API could not be reached or broke the connection.
+    #[error("Runtime API request {what} failed: {message}")]
+    Http {
+        /// Which call.
+        what: &'static str,
+        /// The client error.
+        message: String,
+    },
+    /// The Runtime API answered an unexpected status.
+    #[error("the Runtime API answered {status} to {what}: {body}")]
+    Status {
+        /// Which call.
+        what: &'static str,
+        /// The status.
+        status: StatusCode,
+        /// Its body (truncated).
+        body: String,
+    },
+    /// The `/next` answer lacks the request id.
+    #[error("the /next response has no Lambda-Runtime-Aws-Request-Id")]
+    NoRequestId,
+    /// Initialisation failed (already reported to `/runtime/init/error`).
+    #[error("init failed ({error_type}): {message}")]
+    Init {
+        /// The reported `errorType`.
+        error_type: String,
+        /// The reported message.
+        message: String,
+    },
+    /// http mode: the function's server exited.
+    #[error("the function's process exited: {0}")]
+    ProcessExited(String),
+}
+
+impl RuntimeError {
+    /// Whether the runtime must exit (a 500 from the Runtime API, or no Runtime API at all).
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            RuntimeError::Status { status, .. } => *status == StatusCode::INTERNAL_SERVER_ERROR,
+            _ => true,
+        }
+    }
+}
+
+/// The body of `/error` and `/init/error`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorReport {
+    /// e.g. `Runtime.ExitError`.
+    #[serde(rename = "errorType")]
+    pub error_type: String,
+    /// Human-readable cause.
+    #[serde(rename = "errorMessage")]
+    pub error_message: String,
+    /// Always empty (there is no stack to show).
+    #[serde(rename = "stackTrace")]
+    pub stack_trace: Vec<String>,
+}
+
+impl ErrorReport {
+    /// A report with no stack trace.
+    pub fn new(error_type: impl Into<String>, error_message: impl Into<String>) -> Self {
+        ErrorReport {
+            error_type: error_type.into(),
+            error_message: error_message.into(),
+            stack_trace: Vec::new(),
+        }
+    }
+}
+
+/// One event from `GET /next`.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// `Lambda-Runtime-Aws-Request-Id`.
+    pub request_id: String,
+    /// `Lambda-Runtime-Deadline-Ms` (Unix epoch ms).
+    pub deadline_ms: Option<u64>,
+    /// `Lambda-Runtime-Trace-Id`.
+    pub trace_id: Option<String>,
+    /// `Lambda-Runtime-Invoked-Function-Arn`.
+    pub function_arn: Option<String>,
+    /// The event's Content-Type.
+    pub content_type: Option<String>,
+    /// The event payload.
+    pub payload: Bytes,
+    /// When the event was received (for the timeout message).
+    pub received_at: SystemTime,
+}
+
+/// A client of one Runtime API endpoint.
+#[derive(Clone)]
+pub struct RuntimeApi {
+    client: Client<HttpConnector, Full<Bytes>>,
+    base: String,
+}
+
+impl std::fmt::Debug for RuntimeApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeApi")
+            .field("base", &self.base)
+            .finish()
+    }
+}
+
+impl RuntimeApi {
+    /// Parse `host:port` or `http://host:port[/prefix]`.
+    pub fn new(value: &str) -> Result<Self, RuntimeError> {
+        let bad = |reason| RuntimeError::InvalidEndpoint {
+            value: value.to_string(),
+            reason,
+        };
+        let trimmed = value.trim();
+        if trimmed.starts_with("https://") {
+            return Err(bad("https is not supported"));
+        }
+        let rest = trimmed.strip_prefix("http://").unwrap_or(trimmed);
+        let (authority, prefix) = match rest.find('/') {
+            Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+            None => (rest, ""),
+        };
+        if authority.is_empty() {
+            return Err(bad("no host:port"));
+        }
+        if prefix.contains(['?', '#']) {
+            return Err(bad("must not contain a query or fragment"));
+        }
+        let (host, port) = authority
+            .rsplit_once(':')
+            .ok_or_else(|| bad("an explicit port is required"))?;
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        port.parse::<u16>().map_err(|_| bad("invalid port"))?;
+        let host = if host.eq_ignore_ascii_case("localhost") {
+            "127.0.0.1"
+        } else {
+            host
+        };
+        let base = format!("http://{host}:{port}{prefix}/{API_VERSION}/runtime");
+        base.parse::<http::Uri>()
+            .map_err(|_| bad("not a valid URL"))?;
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Ok(RuntimeApi { client, base })
+    }
+
+    /// The base URL of the runtime calls (`http://host:port[/prefix]/2018-06-01/runtime`).
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    async fn call(
+        &self,
+        what: &'static str,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<http::Response<Bytes>, RuntimeError> {
+        let http_err = |message: String| RuntimeError::Http { what, message };
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder
+            .body(Full::new(body))
+            .map_err(|e| http_err(e.to_string()))?;
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| http_err(error_chain(&e)))?;
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|e| http_err(e.to_string()))?
+            .to_bytes();
+        Ok(http::Response::from_parts(parts, body))
+    }
+
+    /// Long-poll the next event (no timeout).
+    pub async fn next(&self) -> Result<Invocation, RuntimeError> {
+        let response = self
+            .call(
+                "GET /next",
+                Method::GET,
+                "/invocation/next",
+                &[],
+                Bytes::new(),
+            )
+            .await?;
+        let received_at = SystemTime::now();
+        if response.status() != StatusCode::OK {
+            return Err(status_error("GET /next", &response));
+        }
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let request_id = header(REQUEST_ID)
+            .filter(|id| !id.is_empty())
+            .ok_or(RuntimeError::NoRequestId)?;
+        Ok(Invocation {
+            request_id,
+            deadline_ms: header(DEADLINE).and_then(|v| v.trim().parse().ok()),
+            trace_id: header(TRACE_ID),
+            function_arn: header(FUNCTION_ARN),
+            content_type: header(CONTENT_TYPE.as_str()),
+            payload: response.into_body(),
+            received_at,
+        })
+    }
+
+    /// `POST /invocation/{id}/response`.
+    pub async fn respond(
+        &self,
+        request_id: &str,
+        body: Bytes,
+        content_type: Option<&str>,
+    ) -> Result<(), RuntimeError> {
+        let path = format!("/invocation/{}/response", encode_id(request_id));
+        let headers: Vec<(&str, &str)> = content_type
+            .map(|ct| vec![(CONTENT_TYPE.as_str(), ct)])
+            .unwrap_or_default();
+        let response = self
+            .call("POST /response", Method::POST, &path, &headers, body)
+            .await?;
+        accepted("POST /response", &response)
+    }
+
+    /// `POST /invocation/{id}/error`.
+    pub async fn fail(&self, request_id: &str, report: &ErrorReport) -> Result<(), RuntimeError> {
+        let path = format!("/invocation/{}/error", encode_id(request_id));
+        self.post_error("POST /error", &path, report).await
+    }
+
+    /// `POST /init/error`.
+    pub async fn init_error(&self, report: &ErrorReport) -> Result<(), RuntimeError> {
+        self.post_error("POST /init/error", "/init/error", report)
+            .await
+    }
+
+    async fn post_error(
+        &self,
+        what: &'static str,
+        path: &str,
+        report: &ErrorReport,
+    ) -> Result<(), RuntimeError> {
+        let body = serde_json::to_vec(report).expect("an ErrorReport serializes");
+        let response = self
+            .call(
+                what,
+                Method::POST,
+                path,
+                &[
+                    (CONTENT_TYPE.as_str(), "application/json"),
+                    (ERROR_TYPE, report.error_type.as_str()),
+                ],
+                Bytes::from(body),
+            )
+            .await?;
+        accepted(what, &response)
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn status_error(what: &'static str, response: &http::Response<Bytes>) -> RuntimeError {
+    let body = String::from_utf8_lossy(&response.body()[..response.body().len().min(1024)]);
+    RuntimeError::Status {
+        what,
+        status: response.status(),
+        body: body.into_owned(),
+    }
+}
+
+fn accepted(what: &'static str, response: &http::Response<Bytes>) -> Result<(), RuntimeError> {
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(status_error(what, response))
+    }
+}
+
+/// Percent-encode a request id for a path segment (ids are UUIDs; anything else is escaped).
+fn encode_id(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// What one invocation produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `POST /response` with this body.
+    Response {
+        /// The result payload.
+        body: Bytes,
+        /// Its Content-Type.
+        content_type: Option<String>,
+    },
+    /// `POST /error` with this report.
+    Error(ErrorReport),
+}
+
+/// The function: the watchdog executor configured for the relocated image.
+#[derive(Debug, Clone)]
+pub struct Function {
+    watchdog: Watchdog,
+}
+
+fn too_large() -> Outcome {
+    Outcome::Error(ErrorReport::new(
+        "Function.ResponseSizeTooLarge",
+        format!(
+            "Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
+        ),
+    ))
+}
+
+impl Function {
+    /// Validate the configuration (nothing is started).
+    pub fn new(config: WatchdogConfig) -> Result<Self, WatchdogError> {
+        Ok(Function {
+            watchdog: Watchdog::new(config)?,
+        })
+    }
+
+    /// http mode: start the function's server and wait until it accepts connections.
+    pub async fn start(&self) -> Result<(), WatchdogError> {
+        self.watchdog.start().await
+    }
+
+    /// http mode: stop the server.
+    pub async fn stop(&self) {
+        self.watchdog.stop().await;
+    }
+
+    /// Resolves when the http-mode server exits (never in fork modes).
+    pub async fn process_exited(&self) -> String {
+        self.watchdog.process_exited().await
+    }
+
+    /// Run one invocation, bounded by its deadline.
+    pub async fn invoke(&self, invocation: &Invocation) -> Outcome {
+        let Some(deadline_ms) = invocation.deadline_ms else {
+            return self.invoke_unbounded(invocation).await;
+        };
+        let deadline = UNIX_EPOCH + Duration::from_millis(deadline_ms);
+        let remaining = deadline
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        match tokio::time::timeout(remaining, self.invoke_unbounded(invocation)).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                // Dropping the invocation killed its process (fork modes).
+                let allowed = deadline
+                    .duration_since(invocation.received_at)
+                    .unwrap_or_default();
+                Outcome::Error(ErrorReport::new(
+                    "Sandbox.Timeout",
+                    format!("Task timed out after {:.2} seconds", allowed.as_secs_f64()),
+                ))
+            }
+        }
+    }
+
+    async fn invoke_unbounded(&self, invocation: &Invocation) -> Outcome {
+        let trace = invocation
+            .trace_id
+            .as_ref()
+            .map(|t| ProcessEnv(vec![("_X_AMZN_TRACE_ID".to_string(), t.clone())]));
+        if let Some(event) = HttpEvent::detect(&invocation.payload) {
+            let request = match request_from_event(event) {
+                Ok(r) => r,
+                Err(e) => {
+                    return Outcome::Error(ErrorReport::new(
+                        "Runtime.InvalidEvent",
+                        format!("the API Gateway v2 event cannot become an HTTP request: {e}"),
+                    ));
+                }
+            };
+            let mut request = request.map(Body::from);
+            if let Some(trace) = trace {
+                request.extensions_mut().insert(trace);
+            }
+            let response = self.watchdog.handle(request).await;
+            let (parts, body) = response.into_parts();
+            let body = match collect_limited(body).await {
+                Ok(b) => b,
+                Err(outcome) => return outcome,
+            };
+            let event_response = event_response_from(parts, &body);
+            let json = serde_json::to_vec(&event_response).expect("a response serializes");
+            if json.len() > MAX_RESPONSE_BYTES {
+                return too_large();
+            }
+            return Outcome::Response {
+                body: Bytes::from(json),
+                content_type: Some("application/json".to_string()),
+            };
+        }
+        let content_type = invocation
+            .content_type
+            .as_deref()
+            .and_then(|ct| HeaderValue::from_str(ct).ok())
+            .unwrap_or_else(|| HeaderValue::from_static("application/json"));
+        let mut request = Request::post("/")
+            .header(CONTENT_TYPE, content_type)
+            .body(Body::from(invocation.payload.clone()))
+            .expect("a static request is valid");
+        if let Some(trace) = trace {
+            request.extensions_mut().insert(trace);
+        }
+        let response = self.watchdog.handle(request).await;
+        let (parts, body) = response.into_parts();
+        let body = match collect_limited(body).await {
+            Ok(b) => b,
+            Err(outcome) => return outcome,
+        };
+        if parts.status.is_success() {
+            return Outcome::Response {
+                body,
+                content_type: parts
+                    .headers
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+            };
+        }
+        let mode = self.watchdog.config().mode;
+        let error_type = match parts.status {
+            StatusCode::INTERNAL_SERVER_ERROR if mode != Mode::Http => "Runtime.ExitError",
+            StatusCode::GATEWAY_TIMEOUT => "Function.ExecTimeout",
+            _ => "Function.HttpError",
+        };
+        let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+        Outcome::Error(ErrorReport::new(
+            error_type,
+            format!(
+                "the function answered {}: {}",
+                parts.status,
+                text.trim_end()
+            ),
+        ))
+    }
+}
+
+async fn collect_limited(body: Body) -> Result<Bytes, Outcome> {
+    match Limited::new(body, MAX_RESPONSE_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(e) => Err(Outcome::Error(ErrorReport::new(
+            "Runtime.ExitError",
+            format!("the function's output broke off: {e}"),
+        ))),
+    }
+}
+
+/// Initialise from the packaged image: read the launch spec under `task_root`, relocate, start
+/// (http mode). The error is what goes to `/runtime/init/error`.
+pub async fn init(
+    task_root: &std::path::Path,
+    lambda_env: &[(String, String)],
+) -> Result<Function, ErrorReport> {
+    let report = |e: LaunchError| ErrorReport::new(e.error_type(), e.to_string());
+    let spec = launch::load_spec(task_root).map_err(report)?;
+    let config = launch::prepare(task_root, &spec, lambda_env).map_err(report)?;
+    let function =
+        Function::new(config).map_err(|e| ErrorReport::new("Runtime.InitError", e.to_string()))?;
+    function.start().await.map_err(|e| {
+        let kind = match e {
+            WatchdogError::Spawn { .. } => "Runtime.InvalidEntrypoint",
+            _ => "Runtime.ExitError",
+        };
+        ErrorReport::new(kind, e.to_string())
+    })?;
+    Ok(function)
+}
+
+/// Serve invocations until a fatal error. Never returns `Ok`.
+pub async fn run(api: &RuntimeApi, function: &Function) -> Result<(), RuntimeError> {
+    loop {
+        let invocation = tokio::select! {
+            next = api.next() => next?,
+            how = function.process_exited() => return Err(RuntimeError::ProcessExited(how)),
+        };
+        let outcome = function.invoke(&invocation).await;
+        let sent = match &outcome {
+            Outcome::Response { body, content_type } => {
+                api.respond(
+                    &invocation.request_id,
+                    body.clone(),
+                    content_type.as_deref(),
+                )
+                .await
+            }
+            Outcome::Error(report) => {
+                eprintln!(
+                    "bootstrap: invocation {} failed: {}: {}",
+                    invocation.request_id, report.error_type, report.error_message
+                );
+                api.fail(&invocation.request_id, report).await
+            }
+        };
+        if let Err(e) = sent {
+            if e.is_fatal() {
+                return Err(e);
+            }
+            eprintln!("bootstrap: {e}");
+        }
+    }
+}
+
+/// The task root: `LAMBDA_TASK_ROOT`, else the directory of this executable.
+pub fn task_root(lambda_env: &[(String, String)]) -> PathBuf {
+    lambda_env
+        .iter()
+        .find(|(k, _)| k == "LAMBDA_TASK_ROOT")
+        .map(|(_, v)| PathBuf::from(v))
+        .filter(|p| !p.as_os_str().is_empty())
+        .or_else(|| {
+            std::env::current_exe()
+                .ok()
+                .and_then(|p| p.parent().map(|d| d.to_path_buf()))
+        })
+        .unwrap_or_else(|| PathBuf::from("/var/task"))
+}
+
+/// The bootstrap: read the environment, init (reporting failure to `/init/error`), serve.
+pub async fn main_from_env() -> Result<(), RuntimeError> {
+    let endpoint = std::env::var(RUNTIME_API_ENV).map_err(|_| RuntimeError::MissingEndpoint)?;
+    let api = RuntimeApi::new(&endpoint)?;
+    let lambda_env: Vec<(String, String)> = std::env::vars().collect();
+    let root = task_root(&lambda_env);
+    let function = match init(&root, &lambda_env).await {
+        Ok(f) => f,
+        Err(report) => {
+            if let Err(e) = api.init_error(&report).await {
+                eprintln!("bootstrap: reporting the init error failed: {e}");
+            }
+            return Err(RuntimeError::Init {
+                error_type: report.error_type,
+                message: report.error_message,
+            });
+        }
+    };
+    let result = run(&api, &function).await;
+    function.stop().await;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        assert_eq!(
+            RuntimeApi::new("127.0.0.1:9001").unwrap().base_url(),
+            "http://127.0.0.1:9001/2018-06-01/runtime"
+        );
+        assert_eq!(
+            RuntimeApi::new("http://127.0.0.1:9001/.rt")
+                .unwrap()
+                .base_url(),
+            "http://127.0.0.1:9001/.rt/2018-06-01/runtime"
+        );
+        assert_eq!(
+            RuntimeApi::new("http://localhost:9001/")
+                .unwrap()
+                .base_url(),
+            "http://127.0.0.1:9001/2018-06-01/runtime"
+        );
+        assert_eq!(
+            RuntimeApi::new("[::1]:9001").unwrap().base_url(),
+            "http://[::1]:9001/2018-06-01/runtime"
+        );
+        for bad in [
+            "",
+            "127.0.0.1",
+            "https://127.0.0.1:1",
+            "h:port",
+            "http://:1/x?y",
+        ] {
+            assert!(RuntimeApi::new(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn request_ids_are_path_safe() {
+        assert_eq!(
+            encode_id("8476a536-e9f4-11e8-9739-2dfe598c3fcd"),
+            "8476a536-e9f4-11e8-9739-2dfe598c3fcd"
+        );
+        assert_eq!(encode_id("a/../b c"), "a%2F..%2Fb%20c");
+    }
+
+    #[test]
+    fn error_report_wire_names() {
+        let json = serde_json::to_value(ErrorReport::new("Sandbox.Timeout", "late")).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"errorType":"Sandbox.Timeout","errorMessage":"late","stackTrace":[]})
+        );
+    }
+}
