@@ -73,6 +73,10 @@ fn row(target: &str, phase: &str, m: &Measurement) {
     );
 }
 
+/// The provider as shipped: mimalloc (see federation/src/main.rs for the measurement).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let seconds: f64 = env_number("DOCKER_BENCH_SECONDS", 3.0);
     let phase = Duration::from_secs_f64(seconds.clamp(0.2, 60.0));

@@ -38,6 +38,10 @@ struct Args {
     port_range: Option<(u16, u16)>,
 }
 
+/// The provider as shipped: mimalloc (see federation/src/main.rs for the measurement).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
