@@ -5,15 +5,12 @@ use std::pin::Pin;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use serde_json::Value;
 
 use crate::provider::LogStream;
-use crate::types::LogMessage;
-use crate::types::gojson::fold_keys;
+use crate::types::{GoJson, LogMessage};
 
 /// Longest log line kept; longer ones are skipped up to their newline.
 pub(super) const MAX_LINE_BYTES: usize = 1024 * 1024;
-const LOG_KEYS: &[&str] = &["name", "namespace", "instance", "timestamp", "text"];
 
 type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, reqwest::Error>> + Send>>;
 
@@ -93,13 +90,7 @@ impl Lines {
         if line.iter().all(u8::is_ascii_whitespace) {
             return None;
         }
-        let parsed = serde_json::from_slice::<Value>(line).and_then(|mut value| {
-            if let Value::Object(object) = &mut value {
-                fold_keys(object, LOG_KEYS);
-            }
-            serde_json::from_value::<LogMessage>(value)
-        });
-        match parsed {
+        match LogMessage::from_go_json(line) {
             Ok(message) => Some(message),
             Err(error) => {
                 tracing::warn!(backend = %self.backend, %error, "skipping an unparsable log line");

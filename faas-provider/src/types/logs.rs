@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::gojson::{go_time, null_default, zero_time};
+use super::gojson::{GoJson, go_time, null_default, zero_time};
 
 /// One log line of a function.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,4 +23,8 @@ pub struct LogMessage {
     /// The line, without its trailing newline.
     #[serde(default, deserialize_with = "null_default")]
     pub text: String,
+}
+
+impl GoJson for LogMessage {
+    const KEYS: &'static [&'static str] = &["name", "namespace", "instance", "timestamp", "text"];
 }
