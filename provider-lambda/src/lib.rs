@@ -11,3 +11,8 @@ pub use package::{
     Architecture, BootstrapSource, ErrorClass, PackageError, PackageOptions, PackageSummary,
     RegistryCredentials, package_image,
 };
+
+// Provider (helper C): the OpenFaaS provider API over Lambda, secrets, local mode.
+pub mod provider;
+pub mod secrets;
+pub use provider::{LambdaConfig, LambdaProvider};

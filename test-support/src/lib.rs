@@ -11,6 +11,8 @@
 //! - [`docker_engine`]: a Docker Engine (`DOCKER_HOST`, or a private `dockerd` started as root),
 //!   shared per process, stopped and cleaned when the last handle drops.
 //! - [`push`]: push the images with oci-client, `docker load` / `docker pull` them with bollard.
+//! - [`moto`]: a moto server (the Lambda control plane) on a free 127.0.0.1 port, installed into
+//!   `target/moto-venv` when missing, stopped on drop.
 //!
 //! A service that cannot start is a panic with its log tail, never a skip.
 //!
@@ -31,6 +33,7 @@ pub mod archive;
 pub mod assets;
 mod docker;
 pub mod images;
+pub mod moto;
 pub mod net;
 pub mod oci;
 mod process;
