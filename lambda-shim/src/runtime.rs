@@ -9,7 +9,9 @@
 //!   exit. In http mode the function's server exiting → exit (Lambda resets the sandbox).
 //! - Per invocation: `Lambda-Runtime-Trace-Id` → `_X_AMZN_TRACE_ID` in the function process's
 //!   environment (fork modes); `Lambda-Runtime-Deadline-Ms` bounds the call: past it the
-//!   invocation is dropped (which kills its process) and reported as `Sandbox.Timeout`.
+//!   invocation is dropped (which kills its process) and reported as `Sandbox.Timeout`. A value
+//!   too small to be an epoch time is a duration from the event's arrival ([`deadline_of`];
+//!   cargo-lambda sends `600000`).
 //! - An API Gateway v2 / Function URL event becomes an HTTP request; the function's HTTP answer
 //!   (any status) becomes the v2 response JSON. Any other payload is POSTed raw to `/` with the
 //!   event's Content-Type; a 2xx answer's body is the raw result (its Content-Type propagated),
@@ -432,7 +434,7 @@ impl Function {
         let Some(deadline_ms) = invocation.deadline_ms else {
             return self.invoke_unbounded(invocation).await;
         };
-        let deadline = UNIX_EPOCH + Duration::from_millis(deadline_ms);
+        let deadline = deadline_of(deadline_ms, invocation.received_at);
         let remaining = deadline
             .duration_since(SystemTime::now())
             .unwrap_or_default();
@@ -529,6 +531,20 @@ impl Function {
                 text.trim_end()
             ),
         ))
+    }
+}
+
+/// Deadlines below this many epoch milliseconds (2001-09-09) cannot be absolute: cargo-lambda
+/// sends the function timeout itself (`600000`), which is read as relative to the event's
+/// arrival.
+pub const RELATIVE_DEADLINE_CUTOFF_MS: u64 = 1_000_000_000_000;
+
+/// The instant a `Lambda-Runtime-Deadline-Ms` value designates.
+pub fn deadline_of(deadline_ms: u64, received_at: SystemTime) -> SystemTime {
+    if deadline_ms < RELATIVE_DEADLINE_CUTOFF_MS {
+        received_at + Duration::from_millis(deadline_ms)
+    } else {
+        UNIX_EPOCH + Duration::from_millis(deadline_ms)
     }
 }
 
@@ -671,6 +687,17 @@ mod tests {
         ] {
             assert!(RuntimeApi::new(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn deadlines_absolute_and_relative() {
+        let now = SystemTime::now();
+        let absolute = 1_900_000_000_000;
+        assert_eq!(
+            deadline_of(absolute, now),
+            UNIX_EPOCH + Duration::from_millis(absolute)
+        );
+        assert_eq!(deadline_of(600_000, now), now + Duration::from_secs(600));
     }
 
     #[test]
