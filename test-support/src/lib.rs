@@ -36,6 +36,7 @@ pub mod images;
 pub mod moto;
 pub mod net;
 pub mod oci;
+pub mod oci_index;
 mod process;
 pub mod push;
 mod registry;

@@ -168,6 +168,11 @@ impl LayerBuilder {
         self.file(&format!("{dir}/.wh..wh..opq"), 0o644, b"")
     }
 
+    /// Finish the tar without compressing it (the uncompressed layer stream).
+    pub fn finish_tar(self) -> Vec<u8> {
+        self.tar.into_inner().expect("writing to memory")
+    }
+
     /// Finish the tar and gzip it.
     pub fn finish(self) -> Layer {
         let tar = self.tar.into_inner().expect("writing to memory");

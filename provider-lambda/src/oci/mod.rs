@@ -193,6 +193,42 @@ fn check_digest(digest: &str) -> Result<(), PackageError> {
     }
 }
 
+/// The distribution spec's repository grammar: `/`-separated components of
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
+fn check_repository(repository: &str) -> Result<(), String> {
+    let component_ok = |c: &str| {
+        let bytes = c.as_bytes();
+        let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+            return false;
+        }
+        let mut i = 0;
+        while i < bytes.len() {
+            if alnum(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && !alnum(bytes[i]) {
+                i += 1;
+            }
+            let sep = &c[start..i];
+            let dashes = sep.bytes().all(|b| b == b'-');
+            if !(sep == "." || sep == "_" || sep == "__" || dashes) {
+                return false;
+            }
+        }
+        true
+    };
+    if repository.len() > 255 || !repository.split('/').all(component_ok) {
+        return Err(format!(
+            "repository {repository:?} is not a valid name (lowercase letters, digits and \
+             separators . _ __ -)"
+        ));
+    }
+    Ok(())
+}
+
 enum Hasher {
     Sha256(sha2::Sha256),
     Sha512(sha2::Sha512),
@@ -263,6 +299,12 @@ impl ImageSource {
                     reference: image.to_string(),
                     message: e.to_string(),
                 })?;
+        if let Err(message) = check_repository(reference.repository()) {
+            return Err(PackageError::BadReference {
+                reference: image.to_string(),
+                message,
+            });
+        }
         if let Some(digest) = reference.digest() {
             check_digest(digest).map_err(|_| PackageError::BadReference {
                 reference: image.to_string(),
@@ -534,6 +576,14 @@ impl ImageSource {
             digest: descriptor.digest.clone(),
             message,
         };
+        if let Some(announced) = stream.content_length
+            && announced != descriptor.size
+        {
+            return Err(mismatch(format!(
+                "the registry announces {announced} bytes, the descriptor says {}",
+                descriptor.size
+            )));
+        }
         let mut hasher = Hasher::for_digest(&descriptor.digest);
         let mut received: u64 = 0;
         while let Some(chunk) = stream.next().await {
@@ -655,6 +705,22 @@ impl ImageSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repository_names_follow_the_distribution_grammar() {
+        for ok in [
+            "a",
+            "faas-test/echo",
+            "library/busy_box",
+            "a__b/c.d",
+            "x--y",
+        ] {
+            assert!(check_repository(ok).is_ok(), "{ok}");
+        }
+        for bad in ["UPPER/case", "a/", "-a", "a..b", "a_._b", "a b", "a/../b"] {
+            assert!(check_repository(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn digests_are_checked_before_use() {
