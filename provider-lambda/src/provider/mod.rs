@@ -52,7 +52,7 @@ use futures::StreamExt;
 pub use config::{ConfigError, LambdaConfig};
 pub use error::PROVIDER_NAME;
 pub use invoke::{AwsInvoker, Deployed, Invoked, Invoker};
-pub use packager::{PackageRequest, Packaged, Packager};
+pub use packager::{ImagePackager, PackageRequest, Packaged, Packager};
 pub use settings::Arch;
 
 use crate::secrets::{SecretStore, SecretValues};

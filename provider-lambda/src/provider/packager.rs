@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use async_trait::async_trait;
-use faas_provider::Result;
+use faas_provider::{ProviderError, Result};
 
 use super::settings::Arch;
 
@@ -38,4 +38,82 @@ pub trait Packager: Send + Sync + 'static {
         request: &PackageRequest,
         out_zip: &Path,
     ) -> Result<Packaged>;
+}
+
+/// The production packager: [`crate::package_image`] (pull, flatten, zip with the shim).
+#[derive(Debug, Clone)]
+pub struct ImagePackager {
+    options: crate::PackageOptions,
+}
+
+impl ImagePackager {
+    /// A packager with `options` (the request's architecture overrides theirs).
+    pub fn new(options: crate::PackageOptions) -> Self {
+        Self { options }
+    }
+
+    /// Options from the provider's configuration: Docker `config.json` credentials (the
+    /// configured file, else the default places), plain-HTTP registries, the shim per arch.
+    pub fn from_config(config: &super::LambdaConfig) -> Self {
+        Self::new(crate::PackageOptions {
+            credentials: crate::RegistryCredentials::DockerConfig(config.docker_config.clone()),
+            insecure_registries: config.insecure_registries.clone(),
+            bootstrap: crate::BootstrapSource::PerArch {
+                x86_64: config.bootstrap_x86_64.clone(),
+                arm64: config.bootstrap_arm64.clone(),
+            },
+            ..crate::PackageOptions::default()
+        })
+    }
+}
+
+fn to_package_arch(arch: Arch) -> crate::Architecture {
+    match arch {
+        Arch::X86_64 => crate::Architecture::X86_64,
+        Arch::Arm64 => crate::Architecture::Arm64,
+    }
+}
+
+#[async_trait]
+impl Packager for ImagePackager {
+    async fn package(
+        &self,
+        image: &str,
+        request: &PackageRequest,
+        out_zip: &Path,
+    ) -> Result<Packaged> {
+        let mut options = self.options.clone();
+        if let Some(arch) = request.architecture {
+            options.architecture = Some(to_package_arch(arch));
+        }
+        // package_image's future is not `Send` for every lifetime (the async-trait future
+        // must be): run it on a blocking thread of its own, where it is driven by block_on.
+        let runtime = tokio::runtime::Handle::current();
+        let (image_owned, out) = (image.to_string(), out_zip.to_path_buf());
+        let result = tokio::task::spawn_blocking(move || {
+            runtime.block_on(crate::package_image(&image_owned, &options, &out))
+        })
+        .await
+        .map_err(|e| ProviderError::backend(super::error::PROVIDER_NAME, e))?;
+        match result {
+            Ok(summary) => Ok(Packaged {
+                zipped_bytes: summary.zipped_bytes,
+                architecture: match summary.architecture {
+                    crate::Architecture::X86_64 => Arch::X86_64,
+                    crate::Architecture::Arm64 => Arch::Arm64,
+                },
+                image_digest: summary.image_digest,
+            }),
+            Err(error) => Err(match error.class() {
+                crate::ErrorClass::Caller => {
+                    ProviderError::invalid(format!("unable to package image {image}: {error}"))
+                }
+                crate::ErrorClass::Unavailable => ProviderError::Unavailable {
+                    backend: "registry".to_string(),
+                    reason: format!("{image}: {error}"),
+                },
+                _ => ProviderError::backend(super::error::PROVIDER_NAME, error),
+            }),
+        }
+    }
 }

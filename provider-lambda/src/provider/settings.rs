@@ -6,7 +6,7 @@
 //! | annotation `com.openfaas.lambda.memory` (MB), else `limits.memory` (quantity, rounded up to whole MB and to Lambda's 128 MB minimum), else `default_memory` | `MemorySize` (128–10,240) |
 //! | annotation `com.openfaas.lambda.timeout` (`30`, `30s`, `2m`), else `default_timeout` | `Timeout` (1–900 s) |
 //! | annotation `com.openfaas.lambda.architecture` (`x86_64`/`amd64`, `arm64`/`aarch64`), else the image's | `Architectures` |
-//! | `envVars`, `envProcess` (as `fprocess`), secrets (as [`SECRETS_ENV`]) | `Environment.Variables` (4 KB in total) |
+//! | `envVars` (names Lambda refuses inside [`EXTRA_ENV`]), `envProcess` (as `fprocess`), secrets (as [`SECRETS_ENV`]) | `Environment.Variables` (4 KB in total) |
 //!
 //! `limits.cpu`, `requests`, `constraints` and `readOnlyRootFilesystem` have no Lambda
 //! equivalent (CPU follows memory; `/var/task` is always read-only): they are stored and echoed.
@@ -27,6 +27,12 @@ pub const ANNOTATION_ARCHITECTURE: &str = "com.openfaas.lambda.architecture";
 /// a JSON object `{"<name>": "<base64 value>"}`. The shim writes each to
 /// `/tmp/openfaas/secrets/<name>` and removes the variable before starting the function.
 pub const SECRETS_ENV: &str = "OPENFAAS_SECRETS";
+
+/// The reserved variable carrying `envVars` whose names Lambda refuses (Lambda wants a letter
+/// then letters, digits or `_`, at least 2 characters; OpenFaaS allows e.g. `A` or `my-var`):
+/// a JSON object `{"<name>": "<value>"}`. The shim adds each to the function's environment and
+/// removes the variable.
+pub const EXTRA_ENV: &str = "OPENFAAS_ENV";
 
 /// Lambda's limit on the total size of a function's environment (keys + values).
 pub const MAX_ENV_BYTES: usize = 4096;
@@ -58,6 +64,7 @@ const RESERVED_ENV: &[&str] = &[
     "LAMBDA_TASK_ROOT",
     "LAMBDA_RUNTIME_DIR",
     SECRETS_ENV,
+    EXTRA_ENV,
 ];
 
 /// A Lambda architecture.
@@ -184,9 +191,17 @@ pub fn environment(
     secrets_value: Option<String>,
 ) -> Result<BTreeMap<String, String>> {
     let mut env = BTreeMap::new();
+    let mut extra = BTreeMap::new();
     for (key, value) in &spec.env_vars {
-        check_env_name(key)?;
-        env.insert(key.clone(), value.clone());
+        if check_env_name(key)? {
+            env.insert(key.clone(), value.clone());
+        } else {
+            extra.insert(key.as_str(), value.as_str());
+        }
+    }
+    if !extra.is_empty() {
+        let encoded = serde_json::to_string(&extra).expect("a map of strings serializes");
+        env.insert(EXTRA_ENV.to_string(), encoded);
     }
     if !spec.env_process.is_empty() {
         if env.contains_key("fprocess") {
@@ -208,24 +223,25 @@ pub fn environment(
     Ok(env)
 }
 
-fn check_env_name(key: &str) -> Result<()> {
-    let bytes = key.as_bytes();
-    let shaped = bytes.len() >= 2
-        && bytes[0].is_ascii_alphabetic()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'_');
-    if !shaped {
+/// `Ok(true)` for a name Lambda accepts, `Ok(false)` for one that must travel in
+/// [`EXTRA_ENV`], an error for names no environment can hold or that Lambda reserves.
+fn check_env_name(key: &str) -> Result<bool> {
+    if key.is_empty() || key.contains(['=', '\0']) {
         return Err(ProviderError::invalid(format!(
-            "envVars: {key:?} is not a Lambda variable name (a letter, then letters, digits or '_'; at least 2 characters)"
+            "envVars: {key:?} is not a variable name"
         )));
     }
-    if RESERVED_ENV.contains(&key) {
+    if RESERVED_ENV.contains(&key) || key.starts_with("AWS_LAMBDA_") {
         return Err(ProviderError::invalid(format!(
             "envVars: {key} is reserved by Lambda or by this provider"
         )));
     }
-    Ok(())
+    let bytes = key.as_bytes();
+    Ok(bytes.len() >= 2
+        && bytes[0].is_ascii_alphabetic()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_'))
 }
 
 /// Parses `45`, `45s`, `1.5s`, `500ms`, `2m`, `1h`, `1m30s` (Go-style durations; a bare
@@ -382,17 +398,29 @@ mod tests {
         assert_eq!(env.get("fprocess").map(String::as_str), Some("cat"));
         assert_eq!(env.get(SECRETS_ENV).map(String::as_str), Some("{}"));
         for bad in [
-            "A",
-            "1AB",
+            "",
+            "A=B",
             "AWS_REGION",
-            "has-dash",
             SECRETS_ENV,
+            EXTRA_ENV,
             "_HANDLER",
+            "AWS_LAMBDA_X",
         ] {
             let mut spec = FunctionDeployment::new("f", "img");
             spec.env_vars.insert(bad.into(), "v".into());
             assert!(environment(&spec, None).is_err(), "{bad}");
         }
+        // Names Lambda refuses but a process can have travel in EXTRA_ENV.
+        let mut odd = FunctionDeployment::new("f", "img");
+        for name in ["A", "1AB", "has-dash", "x.y"] {
+            odd.env_vars.insert(name.into(), format!("v-{name}"));
+        }
+        odd.env_vars.insert("NORMAL".into(), "n".into());
+        let env = environment(&odd, None).unwrap();
+        assert_eq!(env.len(), 2, "{env:?}");
+        let extra: BTreeMap<String, String> = serde_json::from_str(&env[EXTRA_ENV]).unwrap();
+        assert_eq!(extra.len(), 4);
+        assert_eq!(extra["has-dash"], "v-has-dash");
         let mut big = FunctionDeployment::new("f", "img");
         big.env_vars.insert("BIG".into(), "x".repeat(4093));
         assert!(environment(&big, None).is_ok(), "exactly 4096 bytes fits");
