@@ -1,11 +1,12 @@
-//! Host files the test images are made of: the static `fwatchdog` (built from this repo),
-//! Debian's static busybox, and a small dynamically linked C program with its glibc files.
+//! Host files the test images are made of: the static `fwatchdog` and Lambda `bootstrap` (built
+//! from this repo), Debian's static busybox, and a small dynamically linked C program with its
+//! glibc files.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The target the static watchdog is built for (the only one the test images use).
+/// The target the static binaries are built for (the only one the test images use).
 pub const STATIC_TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// The workspace root (parent of this crate).
@@ -26,54 +27,63 @@ pub fn static_target_dir() -> PathBuf {
 }
 
 /// Build (once per process; cargo makes later builds no-ops) and return the fully static
-/// `fwatchdog` binary: `RUSTFLAGS='-C target-feature=+crt-static' cargo build --release -p
-/// watchdog --bin fwatchdog --target x86_64-unknown-linux-gnu --target-dir target/static`.
-///
-/// The first build compiles the watchdog's dependencies in release mode (about a minute on two
-/// cores); concurrent test processes wait on cargo's lock for the same directory.
-/// Panics with cargo's output when the build fails.
+/// `fwatchdog` binary: [`static_binary`]`("watchdog", "fwatchdog")`.
 pub fn static_fwatchdog() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        assert_eq!(
-            std::env::consts::ARCH,
-            "x86_64",
-            "the test images are linux/amd64 only"
+    BUILT.get_or_init(|| static_binary("watchdog", "fwatchdog"))
+}
+
+/// Build (once per process) and return the fully static Lambda `bootstrap` (the shim):
+/// [`static_binary`]`("lambda-shim", "bootstrap")`.
+pub fn static_bootstrap() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| static_binary("lambda-shim", "bootstrap"))
+}
+
+/// Build a fully static binary of this workspace and return its path:
+/// `RUSTFLAGS='-C target-feature=+crt-static' cargo build --release -p PACKAGE --bin BIN
+/// --target x86_64-unknown-linux-gnu --target-dir target/static`, checked to have no ELF
+/// interpreter.
+///
+/// The first build compiles the package's dependencies in release mode (about a minute on two
+/// cores); concurrent test processes wait on cargo's lock for the same directory.
+/// Panics with cargo's output when the build fails.
+pub fn static_binary(package: &str, bin: &str) -> PathBuf {
+    assert_eq!(
+        std::env::consts::ARCH,
+        "x86_64",
+        "the test images are linux/amd64 only"
+    );
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target_dir = static_target_dir();
+    let output = Command::new(&cargo)
+        .current_dir(workspace_root())
+        .args(["build", "--release", "-p", package, "--bin", bin])
+        .args(["--target", STATIC_TARGET, "--target-dir"])
+        .arg(&target_dir)
+        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cargo:?}: {e}"));
+    if !output.status.success() {
+        panic!(
+            "building the static {bin} ({package}) failed ({}):\n{}",
+            output.status,
+            tail(&String::from_utf8_lossy(&output.stderr), 60)
         );
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let target_dir = static_target_dir();
-        let output = Command::new(&cargo)
-            .current_dir(workspace_root())
-            .args(["build", "--release", "-p", "watchdog", "--bin", "fwatchdog"])
-            .args(["--target", STATIC_TARGET, "--target-dir"])
-            .arg(&target_dir)
-            .env("RUSTFLAGS", "-C target-feature=+crt-static")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_RUSTFLAGS")
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("CARGO_BUILD_TARGET")
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {cargo:?}: {e}"));
-        if !output.status.success() {
-            panic!(
-                "building the static fwatchdog failed ({}):\n{}",
-                output.status,
-                tail(&String::from_utf8_lossy(&output.stderr), 60)
-            );
-        }
-        let binary = target_dir
-            .join(STATIC_TARGET)
-            .join("release")
-            .join("fwatchdog");
-        let bytes = std::fs::read(&binary)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", binary.display()));
-        assert!(
-            is_static_elf(&bytes),
-            "{} is not statically linked (it has an ELF interpreter)",
-            binary.display()
-        );
-        binary
-    })
+    }
+    let binary = target_dir.join(STATIC_TARGET).join("release").join(bin);
+    let bytes =
+        std::fs::read(&binary).unwrap_or_else(|e| panic!("cannot read {}: {e}", binary.display()));
+    assert!(
+        is_static_elf(&bytes),
+        "{} is not statically linked (it has an ELF interpreter)",
+        binary.display()
+    );
+    binary
 }
 
 /// Debian's `busybox-static` (`/bin/busybox`), checked to be a static executable.

@@ -13,6 +13,9 @@
 //! - [`push`]: push the images with oci-client, `docker load` / `docker pull` them with bollard.
 //! - [`moto`]: a moto server (the Lambda control plane) on a free 127.0.0.1 port, installed into
 //!   `target/moto-venv` when missing, stopped on drop.
+//! - [`sandbox`]: Lambda task dirs built from the test images (static `bootstrap` + rootfs +
+//!   `faas-launch.json`), the busybox-only sandbox image, and cargo-lambda's Runtime API
+//!   emulator (installed into `target/cargo-lambda-venv`).
 //!
 //! A service that cannot start is a panic with its log tail, never a skip.
 //!
@@ -40,6 +43,7 @@ pub mod oci_index;
 mod process;
 pub mod push;
 mod registry;
+pub mod sandbox;
 
 pub use docker::{DockerEngine, docker_engine};
 pub use registry::Registry;
