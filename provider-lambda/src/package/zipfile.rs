@@ -38,11 +38,18 @@ struct Capped {
     pos: u64,
     end: u64,
     limit: u64,
+    poisoned: bool,
 }
 
 impl Write for Capped {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.poisoned {
+            // The package already failed; let ZipWriter's drop finish quietly (the partial
+            // file is deleted anyway).
+            return Ok(buf.len());
+        }
         if self.pos + buf.len() as u64 > self.limit {
+            self.poisoned = true;
             return Err(io::Error::other(ZippedLimit(self.limit)));
         }
         let n = self.inner.write(buf)?;
@@ -124,6 +131,7 @@ pub(crate) fn write_package(
         pos: 0,
         end: 0,
         limit: max_zipped,
+        poisoned: false,
     };
     let mut zip = ZipWriter::new(capped);
     let file_options = SimpleFileOptions::default()
