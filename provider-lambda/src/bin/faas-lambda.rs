@@ -135,6 +135,9 @@ async fn package(args: PackageArgs) -> anyhow::Result<()> {
         summary.zipped_bytes,
         args.output.display()
     );
+    if let Some(kib) = peak_rss_kib() {
+        println!("peak RSS   {} ({kib} KiB)", mib(kib * 1024));
+    }
     if summary.removed_symlink_loops > 0 {
         println!(
             "warning    {} looping symlink(s) removed",
@@ -142,6 +145,13 @@ async fn package(args: PackageArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// This process's peak resident set size (`VmHWM` in `/proc/self/status`), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn main() -> anyhow::Result<()> {
