@@ -105,6 +105,72 @@ pub struct ResolvedImage {
     pub layers: Vec<LayerDescriptor>,
 }
 
+/// A blob being streamed, counted and hashed.
+pub struct Blob {
+    stream: oci_client::client::SizedStream,
+    /// `None` once the end was verified.
+    hasher: Option<Hasher>,
+    received: u64,
+    digest: String,
+    size: u64,
+    registry: String,
+}
+
+impl Blob {
+    fn mismatch(&self, message: String) -> PackageError {
+        PackageError::BlobMismatch {
+            digest: self.digest.clone(),
+            message,
+        }
+    }
+
+    /// The next chunk; `None` at the end, once size and digest are verified.
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, PackageError> {
+        let Some(hasher) = self.hasher.as_mut() else {
+            return Ok(None);
+        };
+        match self.stream.next().await {
+            Some(Ok(chunk)) => {
+                self.received += chunk.len() as u64;
+                if self.received > self.size {
+                    return Err(self.mismatch(format!(
+                        "more than the {} bytes its descriptor says",
+                        self.size
+                    )));
+                }
+                hasher.update(&chunk);
+                Ok(Some(chunk))
+            }
+            Some(Err(e)) => {
+                let digest_error = e
+                    .get_ref()
+                    .is_some_and(|inner| inner.is::<oci_client::errors::DigestError>());
+                Err(if digest_error {
+                    self.mismatch(e.to_string())
+                } else {
+                    PackageError::Unreachable {
+                        registry: self.registry.clone(),
+                        message: format!("reading blob {}: {e}", self.digest),
+                    }
+                })
+            }
+            None => {
+                if self.received != self.size {
+                    return Err(self.mismatch(format!(
+                        "{} bytes received, the descriptor says {}",
+                        self.received, self.size
+                    )));
+                }
+                let actual = self.hasher.take().expect("checked above").finish();
+                if actual != self.digest {
+                    return Err(self.mismatch(format!("its content hashes to {actual}")));
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
 /// A registry connection for one image reference.
 pub struct ImageSource {
     client: Client,
@@ -490,18 +556,13 @@ impl ImageSource {
                 compression,
             });
         }
-        let mut config_bytes = Vec::with_capacity(config_size as usize);
         let config_desc = LayerDescriptor {
             media_type: config.media_type.clone(),
             digest: config.digest.clone(),
             size: config_size,
             compression: Compression::None,
         };
-        self.fetch_blob(&config_desc, async |chunk: Bytes| {
-            config_bytes.extend_from_slice(&chunk);
-            true
-        })
-        .await?;
+        let config_bytes = self.fetch_blob(&config_desc).await?;
         let parsed: ConfigJson = serde_json::from_slice(&config_bytes).map_err(|e| {
             PackageError::InvalidImage(format!("image config {} is not valid: {e}", config.digest))
         })?;
@@ -549,15 +610,11 @@ impl ImageSource {
         })
     }
 
-    /// Stream one blob, handing each chunk to `sink` (which returns `false` to stop early).
-    /// Fails with [`PackageError::BlobMismatch`] as soon as more bytes than the descriptor's
-    /// size arrive, and at the end when the size or digest differ. Returns the bytes received
-    /// (all of them unless `sink` stopped early).
-    pub async fn fetch_blob(
-        &self,
-        descriptor: &LayerDescriptor,
-        mut sink: impl AsyncFnMut(Bytes) -> bool,
-    ) -> Result<u64, PackageError> {
+    /// Start streaming one blob. Read it with [`Blob::next_chunk`], which fails with
+    /// [`PackageError::BlobMismatch`] as soon as more bytes than the descriptor's size arrive
+    /// (or the registry announces another length), and at the end when the size or digest
+    /// differ.
+    pub async fn open_blob(&self, descriptor: &LayerDescriptor) -> Result<Blob, PackageError> {
         check_digest(&descriptor.digest)?;
         let request = OciDescriptor {
             media_type: descriptor.media_type.clone(),
@@ -567,62 +624,38 @@ impl ImageSource {
             annotations: None,
             ..Default::default()
         };
-        let mut stream = self
+        let stream = self
             .client
             .pull_blob_stream(&self.reference, &request)
             .await
             .map_err(|e| self.map_error(e))?;
-        let mismatch = |message: String| PackageError::BlobMismatch {
+        let blob = Blob {
+            stream,
+            hasher: Some(Hasher::for_digest(&descriptor.digest)),
+            received: 0,
             digest: descriptor.digest.clone(),
-            message,
+            size: descriptor.size,
+            registry: self.reference.resolve_registry().to_string(),
         };
-        if let Some(announced) = stream.content_length
+        if let Some(announced) = blob.stream.content_length
             && announced != descriptor.size
         {
-            return Err(mismatch(format!(
+            return Err(blob.mismatch(format!(
                 "the registry announces {announced} bytes, the descriptor says {}",
                 descriptor.size
             )));
         }
-        let mut hasher = Hasher::for_digest(&descriptor.digest);
-        let mut received: u64 = 0;
-        while let Some(chunk) = stream.next().await {
-            let chunk = match chunk {
-                Ok(chunk) => chunk,
-                Err(e) => {
-                    let digest_error = e
-                        .get_ref()
-                        .is_some_and(|inner| inner.is::<oci_client::errors::DigestError>());
-                    return Err(if digest_error {
-                        mismatch(e.to_string())
-                    } else {
-                        self.unreachable(format!("reading blob {}: {e}", descriptor.digest))
-                    });
-                }
-            };
-            received += chunk.len() as u64;
-            if received > descriptor.size {
-                return Err(mismatch(format!(
-                    "more than the {} bytes its descriptor says",
-                    descriptor.size
-                )));
-            }
-            hasher.update(&chunk);
-            if !sink(chunk).await {
-                return Ok(received);
-            }
+        Ok(blob)
+    }
+
+    /// A whole (small) blob in memory, verified.
+    pub async fn fetch_blob(&self, descriptor: &LayerDescriptor) -> Result<Vec<u8>, PackageError> {
+        let mut blob = self.open_blob(descriptor).await?;
+        let mut data = Vec::with_capacity(usize::try_from(descriptor.size).unwrap_or(0));
+        while let Some(chunk) = blob.next_chunk().await? {
+            data.extend_from_slice(&chunk);
         }
-        if received != descriptor.size {
-            return Err(mismatch(format!(
-                "{received} bytes received, the descriptor says {}",
-                descriptor.size
-            )));
-        }
-        let actual = hasher.finish();
-        if actual != descriptor.digest {
-            return Err(mismatch(format!("its content hashes to {actual}")));
-        }
-        Ok(received)
+        Ok(data)
     }
 
     fn unreachable(&self, message: String) -> PackageError {

@@ -358,12 +358,18 @@ async fn apply_layer(
         let result = flattener.apply_compressed_layer(reader, compression);
         (flattener, result)
     });
-    let fetched = source
-        .fetch_blob(layer, async |chunk: Bytes| {
+    let fetched = async {
+        let mut blob = source.open_blob(layer).await?;
+        while let Some(chunk) = blob.next_chunk().await? {
             progress.layer_bytes(chunk.len() as u64);
-            tx.send(Ok(chunk)).await.is_ok()
-        })
-        .await;
+            if tx.send(Ok(chunk)).await.is_err() {
+                // The flattener stopped (its error says why).
+                break;
+            }
+        }
+        Ok::<(), PackageError>(())
+    }
+    .await;
     if let Err(e) = &fetched {
         // Make the flattener stop with an error rather than see a clean end of stream.
         let _ = tx.send(Err(io::Error::other(e.to_string()))).await;
@@ -378,4 +384,25 @@ async fn apply_layer(
         source,
     })?;
     Ok(flattener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Boxed<'a> = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<PackageSummary, PackageError>> + Send + 'a>,
+    >;
+
+    /// What `#[async_trait]` does with a call from a trait method: box it as `Send` for any
+    /// lifetime. Compiling is the test.
+    fn boxed<'a>(image: &'a str, opts: &'a PackageOptions, out: &'a Path) -> Boxed<'a> {
+        Box::pin(package_image(image, opts, out))
+    }
+
+    #[test]
+    fn package_image_future_is_send_for_any_lifetime() {
+        let opts = PackageOptions::default();
+        drop(boxed("x", &opts, Path::new("x.zip")));
+    }
 }
