@@ -13,6 +13,7 @@ pub use package::{
 };
 
 // Provider (helper C): the OpenFaaS provider API over Lambda, secrets, local mode.
+pub mod local;
 pub mod provider;
 pub mod secrets;
 pub use provider::{LambdaConfig, LambdaProvider};

@@ -94,3 +94,81 @@ pub async fn provider_invoking(
         },
     )
 }
+
+/// Local mode on moto, packaging the real test images from a loopback registry with the real
+/// static shim; emulators run the zips as child processes. Everything stops on drop.
+pub struct LocalSetup {
+    pub provider: LambdaProvider,
+    pub registry: test_support::Registry,
+    pub moto: Moto,
+    pub cache: tempfile::TempDir,
+}
+
+impl LocalSetup {
+    /// The reference of a test image in this setup's registry.
+    pub fn image(&self, image: &test_support::images::TestImage) -> String {
+        image.reference(&self.registry.host())
+    }
+}
+
+/// Starts moto and a registry, pushes the test images, builds the static shim.
+pub async fn local_setup() -> LocalSetup {
+    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+    let registry = tokio::task::spawn_blocking(test_support::Registry::start)
+        .await
+        .unwrap();
+    let images = tokio::task::spawn_blocking(test_support::images::build_all)
+        .await
+        .unwrap();
+    test_support::push::push_all(&registry.host(), &registry.auth(), images)
+        .await
+        .expect("pushing the test images");
+    let bootstrap = tokio::task::spawn_blocking(test_support::assets::static_bootstrap)
+        .await
+        .unwrap();
+    let mut config = config(&moto);
+    config.bootstrap_x86_64 = Some(bootstrap.to_path_buf());
+    config.insecure_registries = vec![registry.host()];
+    let sdk = sdk_config(&moto.url()).await;
+    let packager = Arc::new(provider_lambda::provider::ImagePackager::from_config(
+        &config,
+    ));
+    let cache = tempfile::tempdir().expect("code cache");
+    let provider = LambdaProvider::local(
+        config,
+        &sdk,
+        packager,
+        provider_lambda::local::LocalOptions::new(cache.path()),
+    );
+    LocalSetup {
+        provider,
+        registry,
+        moto,
+        cache,
+    }
+}
+
+/// Serves `provider` on a loopback port: `(base URL, shutdown sender)`.
+pub async fn serve(
+    provider: Arc<dyn faas_provider::Provider>,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let url = format!("http://{}", listener.local_addr().expect("local address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        faas_provider::server::serve(
+            listener,
+            provider,
+            &faas_provider::ServerConfig::default(),
+            shutdown,
+        )
+        .await
+        .expect("the provider server failed");
+    });
+    (url, stop)
+}
