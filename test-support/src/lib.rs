@@ -42,6 +42,7 @@ pub mod oci;
 pub mod oci_index;
 mod process;
 pub mod push;
+pub mod pypi;
 mod registry;
 pub mod sandbox;
 

@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::assets::{self, tail, workspace_root};
+use crate::assets::{self, tail};
 use crate::images::TestImage;
 use crate::net::free_port;
 use crate::oci::{Image, ImageConfig, LayerBuilder};
 use crate::process::stop_child;
+use crate::pypi::PypiTool;
 
 /// The function name cargo-lambda serves in `--only-lambda-apis` mode.
 pub const CARGO_LAMBDA_FUNCTION: &str = "_";
@@ -238,69 +239,15 @@ pub async fn load_sandbox_image(docker: &bollard::Docker) -> String {
     SANDBOX_IMAGE.to_string()
 }
 
-/// Where cargo-lambda is installed: `$FAAS_TEST_CARGO_LAMBDA_VENV` or
-/// `<workspace>/target/cargo-lambda-venv`.
-pub fn cargo_lambda_venv() -> PathBuf {
-    match std::env::var_os("FAAS_TEST_CARGO_LAMBDA_VENV") {
-        Some(dir) => PathBuf::from(dir),
-        None => workspace_root().join("target").join("cargo-lambda-venv"),
-    }
-}
-
-/// The `cargo-lambda` binary: `$FAAS_TEST_CARGO_LAMBDA`, else installed once (`python3 -m venv`
-/// + `pip install cargo-lambda`, a binary wheel) under a file lock. Panics when it cannot.
-pub fn cargo_lambda_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("FAAS_TEST_CARGO_LAMBDA") {
-        return PathBuf::from(path);
-    }
-    let venv = cargo_lambda_venv();
-    let binary = venv.join("bin").join("cargo-lambda");
-    if venv.join(".faas-ready").exists() && binary.exists() {
-        return binary;
-    }
-    if let Some(parent) = venv.parent() {
-        std::fs::create_dir_all(parent)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
-    }
-    const INSTALL: &str = r#"
-import fcntl, os, subprocess, sys
-venv = sys.argv[1]
-with open(venv + ".lock", "w") as lock:
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    ready = os.path.join(venv, ".faas-ready")
-    if not os.path.exists(ready):
-        subprocess.check_call([sys.executable, "-m", "venv", venv])
-        subprocess.check_call([os.path.join(venv, "bin", "pip"), "install", "--quiet",
-                               "--disable-pip-version-check", "cargo-lambda"])
-        open(ready, "w").close()
-"#;
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(INSTALL)
-        .arg(&venv)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run python3 to install cargo-lambda: {e} (apt-get install python3 python3-venv)"
-            )
-        });
-    if !output.status.success() {
-        panic!(
-            "installing cargo-lambda into {} failed ({}):\n{}\n{}",
-            venv.display(),
-            output.status,
-            tail(&String::from_utf8_lossy(&output.stdout), 20),
-            tail(&String::from_utf8_lossy(&output.stderr), 40)
-        );
-    }
-    assert!(
-        binary.exists(),
-        "cargo-lambda installed but {} is missing",
-        binary.display()
-    );
-    binary
-}
+/// cargo-lambda from PyPI (a binary wheel): `$FAAS_TEST_CARGO_LAMBDA`, or installed once into
+/// `$FAAS_TEST_CARGO_LAMBDA_VENV` (default `<workspace>/target/cargo-lambda-venv`).
+pub const CARGO_LAMBDA: PypiTool = PypiTool {
+    requirement: "cargo-lambda",
+    program: "cargo-lambda",
+    program_env: "FAAS_TEST_CARGO_LAMBDA",
+    venv_env: "FAAS_TEST_CARGO_LAMBDA_VENV",
+    venv_name: "cargo-lambda-venv",
+};
 
 /// cargo-lambda's Runtime API emulator (`cargo-lambda lambda watch --only-lambda-apis`) on a
 /// free 127.0.0.1 port: it serves the Runtime API under `/.rt` and invokes of function `_`.
@@ -323,7 +270,7 @@ impl CargoLambda {
     /// Install when needed, start, and wait until the port accepts connections. Panics with
     /// its log when it cannot start.
     pub fn start() -> CargoLambda {
-        let binary = cargo_lambda_binary();
+        let binary = CARGO_LAMBDA.program();
         let mut last_log = String::new();
         for _attempt in 0..5 {
             let dir = tempfile::Builder::new()
