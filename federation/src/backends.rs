@@ -15,8 +15,8 @@ use crate::config::{BackendConfig, BackendSpec, CapabilityOverrides, ConfigError
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BackendKind {
-    /// In-process: the provider runs inside the federation (memory now; docker and lambda
-    /// later, behind cargo features).
+    /// In-process: the provider runs inside the federation (memory; docker and lambda behind
+    /// the cargo features of the same names).
     InProcess,
     /// A remote provider over the OpenFaaS REST API.
     Http,
@@ -90,22 +90,30 @@ impl Backend {
         self
     }
 
-    /// The backend a configuration entry describes.
-    pub fn from_config(config: &BackendConfig) -> Result<Self, ConfigError> {
+    /// The backend a configuration entry describes. In-process docker (and lambda) backends
+    /// are connected here: a Docker Engine that cannot be reached fails the build.
+    pub async fn from_config(config: &BackendConfig) -> Result<Self, ConfigError> {
+        let failed = |e: &dyn fmt::Display| {
+            ConfigError::Invalid(format!(
+                "backend {} ({}): {e}",
+                config.name,
+                config.spec.kind()
+            ))
+        };
         let backend = match &config.spec {
             BackendSpec::Memory => {
-                let provider: Arc<dyn Provider> = Arc::new(MemoryProvider::new());
-                let backend = Self::in_process(config.name.clone(), provider);
-                let caps = config.capabilities.apply(backend.capabilities());
-                *backend
-                    .capabilities
-                    .write()
-                    .unwrap_or_else(PoisonError::into_inner) = caps;
-                backend
+                Self::in_process_configured(config, Arc::new(MemoryProvider::new()))
+            }
+            #[cfg(feature = "docker")]
+            BackendSpec::Docker(docker) => {
+                let provider = provider_docker::DockerProvider::connect(docker.clone())
+                    .await
+                    .map_err(|e| failed(&e))?;
+                Self::in_process_configured(config, Arc::new(provider))
             }
             BackendSpec::Http { url, credentials } => {
                 let mut client = HttpProvider::new(url)
-                    .map_err(|e| ConfigError::Invalid(format!("backend {}: {e}", config.name)))?
+                    .map_err(|e| failed(&e))?
                     .with_timeout(config.timeout)
                     .with_invoke_timeout(config.invoke_timeout);
                 if let Some(credentials) = credentials {
@@ -116,6 +124,17 @@ impl Backend {
             }
         };
         Ok(backend.with_timeout(config.timeout))
+    }
+
+    /// An in-process backend named and overridden as `config` says.
+    fn in_process_configured(config: &BackendConfig, provider: Arc<dyn Provider>) -> Self {
+        let backend = Self::in_process(config.name.clone(), provider);
+        let caps = config.capabilities.apply(backend.capabilities());
+        *backend
+            .capabilities
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = caps;
+        backend
     }
 
     /// Its name (the routing annotation's value).

@@ -29,7 +29,7 @@
 //! `secret_mount_path`) come from [`faas_provider::ServerConfig::from_env`], as for every
 //! provider of this workspace; `--port` and `--bind` override them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -47,8 +47,22 @@ pub const DEFAULT_BACKEND_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default interval of the backend health check (metrics, capability re-probe).
 pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(5);
-/// Backend kinds this build knows.
+/// Backend kinds this build knows (`docker` and `lambda` with the cargo features of the same
+/// names).
+#[cfg(all(not(feature = "docker"), not(feature = "lambda")))]
 pub const KNOWN_KINDS: &[&str] = &["memory", "http"];
+/// Backend kinds this build knows (`docker` and `lambda` with the cargo features of the same
+/// names).
+#[cfg(all(feature = "docker", not(feature = "lambda")))]
+pub const KNOWN_KINDS: &[&str] = &["memory", "http", "docker"];
+/// Backend kinds this build knows (`docker` and `lambda` with the cargo features of the same
+/// names).
+#[cfg(all(not(feature = "docker"), feature = "lambda"))]
+pub const KNOWN_KINDS: &[&str] = &["memory", "http", "lambda"];
+/// Backend kinds this build knows (`docker` and `lambda` with the cargo features of the same
+/// names).
+#[cfg(all(feature = "docker", feature = "lambda"))]
+pub const KNOWN_KINDS: &[&str] = &["memory", "http", "docker", "lambda"];
 
 /// A configuration that cannot be used. Startup fails with it.
 #[derive(Debug, thiserror::Error)]
@@ -112,9 +126,10 @@ pub enum BackendSpec {
         /// Basic auth for its `/system/*` routes.
         credentials: Option<Credentials>,
     },
-    // Docker and Lambda backends will be in-process kinds behind the `docker` / `lambda` cargo
-    // features: `#[cfg(feature = "docker")] Docker(provider_docker::DockerConfig)`, built in
-    // `backends::Backend::from_config`.
+    /// An in-process [`provider_docker::DockerProvider`] (cargo feature `docker`), built with
+    /// [`provider_docker::DockerProvider::connect`].
+    #[cfg(feature = "docker")]
+    Docker(provider_docker::DockerConfig),
 }
 
 impl BackendSpec {
@@ -123,6 +138,8 @@ impl BackendSpec {
         match self {
             Self::Memory => "memory",
             Self::Http { .. } => "http",
+            #[cfg(feature = "docker")]
+            Self::Docker(_) => "docker",
         }
     }
 }
@@ -265,8 +282,9 @@ struct FileConfig {
     backends: Vec<FileBackend>,
 }
 
+/// One `[[backends]]` entry. Unknown keys are collected in `settings` and checked per kind
+/// (the in-process docker and lambda kinds take their provider's settings there).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct FileBackend {
     name: String,
     kind: String,
@@ -278,6 +296,124 @@ struct FileBackend {
     invoke_timeout: Option<DurationValue>,
     #[serde(default)]
     capabilities: CapabilityOverrides,
+    #[serde(flatten)]
+    settings: BTreeMap<String, toml::Value>,
+}
+
+impl FileBackend {
+    /// True when one of the remote-only keys is set.
+    fn has_remote_keys(&self) -> bool {
+        self.url.is_some()
+            || self.user.is_some()
+            || self.password.is_some()
+            || self.password_file.is_some()
+    }
+
+    /// Refuses every key of `settings` not in `known`.
+    fn check_settings(&self, known: &[&str]) -> Result<(), String> {
+        match self.settings.keys().find(|k| !known.contains(&k.as_str())) {
+            None => Ok(()),
+            Some(key) if known.is_empty() => {
+                Err(format!("unknown field {key:?} for kind {:?}", self.kind))
+            }
+            Some(key) => Err(format!(
+                "unknown field {key:?} for kind {:?} (known: {})",
+                self.kind,
+                known.join(", ")
+            )),
+        }
+    }
+
+    /// A setting as the text its provider's environment variable would hold: strings as they
+    /// are, numbers and booleans written out, arrays of strings joined with commas.
+    #[cfg(any(feature = "docker", feature = "lambda"))]
+    fn setting(&self, key: &str) -> Result<Option<String>, String> {
+        let Some(value) = self.settings.get(key) else {
+            return Ok(None);
+        };
+        let text = match value {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Array(items) => {
+                let mut parts = Vec::with_capacity(items.len());
+                for item in items {
+                    match item {
+                        toml::Value::String(s) => parts.push(s.clone()),
+                        _ => return Err(format!("{key}: expected an array of strings")),
+                    }
+                }
+                parts.join(",")
+            }
+            _ => return Err(format!("{key}: expected a string, number or boolean")),
+        };
+        Ok(Some(text))
+    }
+
+    /// Every setting of `keys` as text (see [`FileBackend::setting`]).
+    #[cfg(any(feature = "docker", feature = "lambda"))]
+    fn settings_text(
+        &self,
+        keys: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>, String> {
+        let mut out = std::collections::HashMap::new();
+        for key in keys {
+            if let Some(text) = self.setting(key)? {
+                out.insert((*key).to_string(), text);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Settings of `kind = "docker"`: provider-docker's environment variables, same names
+/// (`DOCKER_HOST` written `docker_host`), same defaults.
+pub const DOCKER_SETTINGS: &[&str] = &[
+    "docker_host",
+    "state_dir",
+    "docker_network",
+    "port_range",
+    "function_bind",
+    "scope",
+    "image_pull_policy",
+    "docker_config",
+    "startup_timeout",
+    "health_interval",
+    "stop_timeout",
+    "max_replicas",
+    "pull_timeout",
+];
+
+/// A relative path made relative to the configuration file's directory.
+#[cfg(any(feature = "docker", feature = "lambda"))]
+fn resolve(base: &Path, path: &mut PathBuf) {
+    if path.is_relative() {
+        *path = base.join(&*path);
+    }
+}
+
+#[cfg(feature = "docker")]
+fn docker_spec(raw: &FileBackend, base: &Path) -> Result<BackendSpec, String> {
+    if raw.has_remote_keys() {
+        return Err("a docker backend takes no url, user, password or password_file".into());
+    }
+    raw.check_settings(DOCKER_SETTINGS)?;
+    let settings = raw.settings_text(DOCKER_SETTINGS)?;
+    let mut config = provider_docker::DockerConfig::from_lookup(|name| {
+        let key = if name == "DOCKER_HOST" {
+            "docker_host"
+        } else {
+            name
+        };
+        settings.get(key).cloned()
+    })
+    .map_err(|e| e.to_string())?;
+    resolve(base, &mut config.state_dir);
+    if let Some(path) = &mut config.docker_config {
+        resolve(base, path);
+    }
+    Ok(BackendSpec::Docker(config))
 }
 
 impl FederationConfig {
@@ -462,18 +598,18 @@ fn backend_from_file(
     let what = |field: &str| format!("backends[{index}] ({name}): {field}");
     let spec = match raw.kind.as_str() {
         "memory" => {
-            if raw.url.is_some()
-                || raw.user.is_some()
-                || raw.password.is_some()
-                || raw.password_file.is_some()
-            {
+            if raw.has_remote_keys() {
                 return Err(invalid(what(
                     "a memory backend takes no url, user, password or password_file",
                 )));
             }
+            raw.check_settings(&[])
+                .map_err(|reason| invalid(what(&reason)))?;
             BackendSpec::Memory
         }
         "http" => {
+            raw.check_settings(&[])
+                .map_err(|reason| invalid(what(&reason)))?;
             let url = raw
                 .url
                 .filter(|u| !u.trim().is_empty())
@@ -485,7 +621,9 @@ fn backend_from_file(
                 credentials,
             }
         }
-        other @ ("docker" | "lambda") => {
+        #[cfg(feature = "docker")]
+        "docker" => docker_spec(&raw, base).map_err(|reason| invalid(what(&reason)))?,
+        other if ["docker", "lambda"].contains(&other) => {
             return Err(invalid(what(&format!(
                 "kind {other:?} needs the `{other}` feature of the federation crate, which this build does not have (known kinds: {})",
                 KNOWN_KINDS.join(", ")

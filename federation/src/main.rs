@@ -32,8 +32,11 @@ async fn main() -> anyhow::Result<()> {
         .federation_config()
         .context("reading the federation configuration")?;
 
-    let federation =
-        Arc::new(FederatedProvider::from_config(&config).context("building the backends")?);
+    let federation = Arc::new(
+        FederatedProvider::from_config(&config)
+            .await
+            .context("building the backends")?,
+    );
     let mut registry = Registry::default();
     federation.register_metrics(&mut registry);
     federation.start().await;

@@ -150,13 +150,14 @@ impl FederatedProvider {
         })
     }
 
-    /// The federation a configuration describes (backends built, nothing contacted yet).
-    pub fn from_config(config: &FederationConfig) -> Result<Self, ConfigError> {
-        let backends = config
-            .backends
-            .iter()
-            .map(Backend::from_config)
-            .collect::<Result<Vec<_>, _>>()?;
+    /// The federation a configuration describes, its backends built in order. Remote backends
+    /// are not contacted yet; in-process docker and lambda backends connect to their engine or
+    /// AWS endpoint here (see [`Backend::from_config`]).
+    pub async fn from_config(config: &FederationConfig) -> Result<Self, ConfigError> {
+        let mut backends = Vec::with_capacity(config.backends.len());
+        for backend in &config.backends {
+            backends.push(Backend::from_config(backend).await?);
+        }
         Self::new(backends, &config.default_backend)
     }
 

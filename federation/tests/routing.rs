@@ -598,7 +598,7 @@ async fn remote_backends_use_their_own_credentials() {
     let path = dir.path().join("federation.toml");
     std::fs::write(&path, config_text).unwrap();
     let config = federation::FederationConfig::from_file(&path).unwrap();
-    let federation = FederatedProvider::from_config(&config).unwrap();
+    let federation = FederatedProvider::from_config(&config).await.unwrap();
     let report = federation.start().await;
     assert!(report.unreachable.is_empty(), "{report:?}");
     assert!(
@@ -620,7 +620,7 @@ async fn remote_backends_use_their_own_credentials() {
     // Wrong credentials: the remote refuses them, which is not the caller's fault (502).
     let wrong = config_text_with_password(&remote.url(), "nope");
     let bad = federation::FederationConfig::from_toml(&wrong, dir.path()).unwrap();
-    let bad = FederatedProvider::from_config(&bad).unwrap();
+    let bad = FederatedProvider::from_config(&bad).await.unwrap();
     let error = bad
         .deploy(spec("refused", Some("remote")))
         .await
