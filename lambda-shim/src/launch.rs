@@ -16,7 +16,8 @@
 //! 4. arguments that are absolute paths existing in the image are rebased into the rootfs;
 //! 5. the working directory is `<rootfs><WorkingDir>`; the process environment is the image Env
 //!    (with `PATH` and `LD_LIBRARY_PATH` rebased) overlaid with Lambda's environment (minus
-//!    `PATH` and `AWS_LAMBDA_RUNTIME_API`).
+//!    `PATH` and `AWS_LAMBDA_RUNTIME_API`; the runtime has already replaced the provider's
+//!    reserved `OPENFAAS_SECRETS` / `OPENFAAS_ENV` there, see [`crate::reserved`]).
 //!
 //! Paths hard-coded inside the program or its scripts (`/etc/...`, `find /data`) still point at
 //! Lambda's root: relocation cannot rewrite them.

@@ -6,6 +6,8 @@
 //! - [`launch`]: relocating the image's program into `$LAMBDA_TASK_ROOT/rootfs` (PATH lookup
 //!   inside the rootfs, the image's own dynamic loader, `#!` interpreters) → a
 //!   [`watchdog::WatchdogConfig`].
+//! - [`reserved`]: the provider's reserved variables: `OPENFAAS_SECRETS` written to files under
+//!   `/tmp/openfaas/secrets`, `OPENFAAS_ENV` expanded into the function's environment.
 //! - [`elf`]: the ELF / `#!` header reader `launch` needs.
 //! - [`runtime`]: the Runtime API client loop (the `bootstrap` binary is
 //!   [`runtime::main_from_env`]).
@@ -16,5 +18,6 @@
 pub mod elf;
 pub mod event;
 pub mod launch;
+pub mod reserved;
 pub mod runtime;
 pub mod spec;

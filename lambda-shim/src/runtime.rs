@@ -4,9 +4,12 @@
 //! - `AWS_LAMBDA_RUNTIME_API` is `host:port` (Lambda, RIE) or `http://host:port/prefix`
 //!   (cargo-lambda); `localhost` means 127.0.0.1 (no resolver is needed in the static binary).
 //! - `GET /next` has no client timeout (a sandbox may be frozen for a long time).
-//! - Init failure (no launch spec, program missing, http-mode server not starting) → `POST
-//!   /runtime/init/error` and exit. A 500 from any endpoint, or the Runtime API going away, →
-//!   exit. In http mode the function's server exiting → exit (Lambda resets the sandbox).
+//! - At init, before the function starts: the provider's reserved variables `OPENFAAS_SECRETS`
+//!   (secrets written to files) and `OPENFAAS_ENV` are applied and removed ([`crate::reserved`]).
+//! - Init failure (no launch spec, program missing, malformed reserved variable, http-mode
+//!   server not starting) → `POST /runtime/init/error` and exit. A 500 from any endpoint, or
+//!   the Runtime API going away, → exit. In http mode the function's server exiting → exit
+//!   (Lambda resets the sandbox).
 //! - Per invocation: `Lambda-Runtime-Trace-Id` → `_X_AMZN_TRACE_ID` in the function process's
 //!   environment (fork modes); `Lambda-Runtime-Deadline-Ms` bounds the call: past it the
 //!   invocation is dropped (which kills its process) and reported as `Sandbox.Timeout`. A value
@@ -34,6 +37,7 @@ use watchdog::{Body, Mode, ProcessEnv, Watchdog, WatchdogConfig, WatchdogError};
 
 use crate::event::{HttpEvent, event_response_from, request_from_event};
 use crate::launch::{self, LaunchError};
+use crate::reserved;
 
 /// The Runtime API version prefix.
 pub const API_VERSION: &str = "2018-06-01";
@@ -559,15 +563,19 @@ async fn collect_limited(body: Body) -> Result<Bytes, Outcome> {
     }
 }
 
-/// Initialise from the packaged image: read the launch spec under `task_root`, relocate, start
-/// (http mode). The error is what goes to `/runtime/init/error`.
+/// Initialise from the packaged image: read the launch spec under `task_root`, apply the
+/// provider's reserved variables (write the secrets, expand `OPENFAAS_ENV`: see
+/// [`reserved`]), relocate, start (http mode). The error is what goes to
+/// `/runtime/init/error`.
 pub async fn init(
     task_root: &std::path::Path,
     lambda_env: &[(String, String)],
 ) -> Result<Function, ErrorReport> {
     let report = |e: LaunchError| ErrorReport::new(e.error_type(), e.to_string());
     let spec = launch::load_spec(task_root).map_err(report)?;
-    let config = launch::prepare(task_root, &spec, lambda_env).map_err(report)?;
+    let lambda_env = reserved::apply(&spec, lambda_env)
+        .map_err(|e| ErrorReport::new(e.error_type(), e.to_string()))?;
+    let config = launch::prepare(task_root, &spec, &lambda_env).map_err(report)?;
     let function =
         Function::new(config).map_err(|e| ErrorReport::new("Runtime.InitError", e.to_string()))?;
     function.start().await.map_err(|e| {
