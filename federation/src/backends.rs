@@ -9,6 +9,9 @@ use faas_provider::client::HttpProvider;
 use faas_provider::{Capabilities, Provider};
 use provider_memory::MemoryProvider;
 
+#[cfg(feature = "lambda")]
+use provider_lambda::provider::launch::Launch;
+
 use crate::config::{BackendConfig, BackendSpec, CapabilityOverrides, ConfigError};
 
 /// What kind of provider a backend is (reported in `/system/info` and logs).
@@ -107,6 +110,14 @@ impl Backend {
             #[cfg(feature = "docker")]
             BackendSpec::Docker(docker) => {
                 let provider = provider_docker::DockerProvider::connect(docker.clone())
+                    .await
+                    .map_err(|e| failed(&e))?;
+                Self::in_process_configured(config, Arc::new(provider))
+            }
+            #[cfg(feature = "lambda")]
+            BackendSpec::Lambda(launch) => {
+                let provider = Launch::clone(launch)
+                    .build()
                     .await
                     .map_err(|e| failed(&e))?;
                 Self::in_process_configured(config, Arc::new(provider))

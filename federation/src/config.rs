@@ -130,6 +130,10 @@ pub enum BackendSpec {
     /// [`provider_docker::DockerProvider::connect`].
     #[cfg(feature = "docker")]
     Docker(provider_docker::DockerConfig),
+    /// An in-process [`provider_lambda::LambdaProvider`] (cargo feature `lambda`), built as the
+    /// `provider-lambda` binary builds it ([`provider_lambda::provider::launch::Launch`]).
+    #[cfg(feature = "lambda")]
+    Lambda(Box<provider_lambda::provider::launch::Launch>),
 }
 
 impl BackendSpec {
@@ -140,6 +144,8 @@ impl BackendSpec {
             Self::Http { .. } => "http",
             #[cfg(feature = "docker")]
             Self::Docker(_) => "docker",
+            #[cfg(feature = "lambda")]
+            Self::Lambda(_) => "lambda",
         }
     }
 }
@@ -385,6 +391,133 @@ pub const DOCKER_SETTINGS: &[&str] = &[
     "pull_timeout",
 ];
 
+/// Settings of `kind = "lambda"`: provider-lambda's environment variables and flags, same
+/// names, same defaults (`lambda_execution_role` and a bootstrap shim are required, as for the
+/// binary), plus static AWS credentials (`aws_access_key_id` with `aws_secret_access_key` or
+/// `aws_secret_access_key_file`; without them, the AWS SDK's credential chain).
+pub const LAMBDA_SETTINGS: &[&str] = &[
+    "lambda_execution_role",
+    "function_namespace",
+    "function_prefix",
+    "secrets_prefix",
+    "aws_region",
+    "aws_endpoint_url",
+    "aws_max_attempts",
+    "invoke_max_attempts",
+    "aws_call_timeout",
+    "ready_timeout",
+    "default_timeout",
+    "default_memory",
+    "bootstrap_path",
+    "bootstrap_x86_64",
+    "bootstrap_arm64",
+    "insecure_registries",
+    "docker_config",
+    "local",
+    "local_cache_dir",
+    "local_sandbox_image",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_secret_access_key_file",
+];
+
+#[cfg(feature = "lambda")]
+fn lambda_spec(raw: &FileBackend, base: &Path) -> Result<BackendSpec, String> {
+    use provider_lambda::provider::launch::{Launch, LocalMode, StaticCredentials};
+
+    if raw.has_remote_keys() {
+        return Err("a lambda backend takes no url, user, password or password_file".into());
+    }
+    raw.check_settings(LAMBDA_SETTINGS)?;
+    let settings = raw.settings_text(LAMBDA_SETTINGS)?;
+    let get = |key: &str| {
+        settings
+            .get(key)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let mut config = provider_lambda::LambdaConfig::from_lookup(|name| settings.get(name).cloned())
+        .map_err(|e| e.to_string())?;
+    for path in [
+        &mut config.bootstrap_x86_64,
+        &mut config.bootstrap_arm64,
+        &mut config.docker_config,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        resolve(base, path);
+    }
+    if config.bootstrap_x86_64.is_none() && config.bootstrap_arm64.is_none() {
+        return Err(
+            "bootstrap_path (or bootstrap_x86_64 / bootstrap_arm64) is required: the static bootstrap shim"
+                .into(),
+        );
+    }
+    let local = match get("local").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(format!(
+                "local: invalid value {other:?}: expected true or false"
+            ));
+        }
+    };
+    let local = if local {
+        Some(LocalMode {
+            cache_dir: get("local_cache_dir").map(|dir| {
+                let mut dir = PathBuf::from(dir);
+                resolve(base, &mut dir);
+                dir
+            }),
+            sandbox_image: get("local_sandbox_image"),
+        })
+    } else {
+        for key in ["local_cache_dir", "local_sandbox_image"] {
+            if settings.contains_key(key) {
+                return Err(format!("{key} needs local = true"));
+            }
+        }
+        None
+    };
+    let secret = match (
+        get("aws_secret_access_key"),
+        get("aws_secret_access_key_file"),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err("set aws_secret_access_key or aws_secret_access_key_file, not both".into());
+        }
+        (Some(secret), None) => Some(secret),
+        (None, Some(file)) => {
+            let mut path = PathBuf::from(file);
+            resolve(base, &mut path);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("aws_secret_access_key_file {}: {e}", path.display()))?;
+            Some(text.trim().to_string())
+        }
+        (None, None) => None,
+    };
+    let credentials = match (get("aws_access_key_id"), secret) {
+        (None, None) => None,
+        (Some(access_key_id), Some(secret_access_key)) => Some(StaticCredentials {
+            access_key_id,
+            secret_access_key,
+        }),
+        (Some(_), None) => {
+            return Err(
+                "aws_access_key_id needs aws_secret_access_key or aws_secret_access_key_file"
+                    .into(),
+            );
+        }
+        (None, Some(_)) => return Err("aws_secret_access_key needs aws_access_key_id".into()),
+    };
+    Ok(BackendSpec::Lambda(Box::new(Launch {
+        local,
+        credentials,
+        ..Launch::new(config)
+    })))
+}
+
 /// A relative path made relative to the configuration file's directory.
 #[cfg(any(feature = "docker", feature = "lambda"))]
 fn resolve(base: &Path, path: &mut PathBuf) {
@@ -623,6 +756,8 @@ fn backend_from_file(
         }
         #[cfg(feature = "docker")]
         "docker" => docker_spec(&raw, base).map_err(|reason| invalid(what(&reason)))?,
+        #[cfg(feature = "lambda")]
+        "lambda" => lambda_spec(&raw, base).map_err(|reason| invalid(what(&reason)))?,
         other if ["docker", "lambda"].contains(&other) => {
             return Err(invalid(what(&format!(
                 "kind {other:?} needs the `{other}` feature of the federation crate, which this build does not have (known kinds: {})",

@@ -10,13 +10,12 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Parser;
 use faas_provider::ServerConfig;
 use faas_provider::server::{serve, shutdown_signal};
-use provider_lambda::local::LocalOptions;
-use provider_lambda::provider::{ImagePackager, load_aws_config};
-use provider_lambda::{LambdaConfig, LambdaProvider};
+use provider_lambda::LambdaConfig;
+use provider_lambda::provider::launch::{Launch, LocalMode};
 use tracing_subscriber::EnvFilter;
 
 /// The OpenFaaS provider for AWS Lambda.
@@ -59,45 +58,20 @@ async fn main() -> anyhow::Result<()> {
     let mut server = ServerConfig::from_env().context("reading the provider configuration")?;
     server.port = args.port;
     server.bind = args.bind;
-    let mut config = LambdaConfig::from_lookup(|name| match name {
+    let config = LambdaConfig::from_lookup(|name| match name {
         "lambda_execution_role" => args.role.clone(),
         "bootstrap_path" => args.bootstrap.as_ref().map(|p| p.display().to_string()),
         other => std::env::var(other).ok(),
     })
     .context("reading the Lambda configuration")?;
-    if config.bootstrap_x86_64.is_none() && config.bootstrap_arm64.is_none() {
-        bail!(
-            "no bootstrap shim configured: set bootstrap_path (or bootstrap_x86_64 / bootstrap_arm64)"
-        );
-    }
-    let sdk = load_aws_config(&config).await;
-    if sdk.region().is_none() {
-        bail!("no AWS region: set AWS_REGION (or aws_region)");
-    }
-    config.region = sdk.region().map(|r| r.to_string());
-    let packager = Arc::new(ImagePackager::from_config(&config));
-    let provider = if args.local {
-        let cache = args
-            .local_cache_dir
-            .unwrap_or_else(|| std::env::temp_dir().join("faas-lambda-local"));
-        let mut options = LocalOptions::new(cache);
-        if let Some(region) = &config.region {
-            options.region = region.clone();
-        }
-        if let Some(image) = args.local_sandbox_image {
-            let docker = bollard::Docker::connect_with_local_defaults()
-                .context("connecting to Docker for the sandbox")?
-                .negotiate_version()
-                .await
-                .context("negotiating the Docker API version")?;
-            options.sandbox = lambda_emulator::Sandbox::Docker(
-                lambda_emulator::DockerSandbox::new(docker, image),
-            );
-        }
-        LambdaProvider::local(config, &sdk, packager, options)
-    } else {
-        LambdaProvider::aws(config, &sdk, packager)
+    let launch = Launch {
+        local: args.local.then_some(LocalMode {
+            cache_dir: args.local_cache_dir,
+            sandbox_image: args.local_sandbox_image,
+        }),
+        ..Launch::new(config)
     };
+    let provider = launch.build().await?;
 
     let addr = server.socket_addr();
     let listener = tokio::net::TcpListener::bind(addr)

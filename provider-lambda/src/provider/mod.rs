@@ -25,6 +25,7 @@
 pub mod config;
 pub mod error;
 pub mod invoke;
+pub mod launch;
 pub mod packager;
 pub mod record;
 pub mod settings;
@@ -68,6 +69,12 @@ pub const HANDLER: &str = "bootstrap";
 /// Loads the AWS configuration: the SDK's usual sources (environment, profiles, web identity,
 /// IMDS...), with the region and endpoint overrides of `config`.
 pub async fn load_aws_config(config: &LambdaConfig) -> aws_config::SdkConfig {
+    aws_config_loader(config).load().await
+}
+
+/// The loader [`load_aws_config`] uses (the SDK's usual sources, `config`'s region and endpoint
+/// overrides), for callers that add to it (e.g. static credentials, [`launch::Launch`]).
+pub fn aws_config_loader(config: &LambdaConfig) -> aws_config::ConfigLoader {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(region) = &config.region {
         loader = loader.region(aws_sdk_lambda::config::Region::new(region.clone()));
@@ -75,7 +82,7 @@ pub async fn load_aws_config(config: &LambdaConfig) -> aws_config::SdkConfig {
     if let Some(url) = &config.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    loader.load().await
+    loader
 }
 
 /// The control-plane Lambda client: bounded retries and per-call timeout from `config`.
