@@ -26,13 +26,13 @@ pub const ANNOTATION_ARCHITECTURE: &str = "com.openfaas.lambda.architecture";
 /// The reserved variable carrying a function's secrets (see the crate's README, "Secrets"):
 /// a JSON object `{"<name>": "<base64 value>"}`. The shim writes each to
 /// `/tmp/openfaas/secrets/<name>` and removes the variable before starting the function.
-pub const SECRETS_ENV: &str = "OPENFAAS_SECRETS";
+pub const SECRETS_ENV: &str = lambda_shim::reserved::SECRETS_ENV;
 
 /// The reserved variable carrying `envVars` whose names Lambda refuses (Lambda wants a letter
 /// then letters, digits or `_`, at least 2 characters; OpenFaaS allows e.g. `A` or `my-var`):
 /// a JSON object `{"<name>": "<value>"}`. The shim adds each to the function's environment and
 /// removes the variable.
-pub const EXTRA_ENV: &str = "OPENFAAS_ENV";
+pub const EXTRA_ENV: &str = lambda_shim::reserved::EXTRA_ENV;
 
 /// Lambda's limit on the total size of a function's environment (keys + values).
 pub const MAX_ENV_BYTES: usize = 4096;
