@@ -23,7 +23,27 @@
 //! invoke_timeout = "60s"              # bound on each invocation
 //! [backends.capabilities]             # optional: what probing cannot observe, or overrides
 //! scale_to_zero = true
+//!
+//! [[backends]]                        # cargo feature `docker`
+//! name = "engine"
+//! kind = "docker"                     # in-process provider-docker: its env names and defaults
+//! docker_host = "unix:///var/run/docker.sock"
+//! state_dir = "/var/lib/faas-docker"
+//! scope = "federation"
+//! image_pull_policy = "IfNotPresent"
+//!
+//! [[backends]]                        # cargo feature `lambda`
+//! name = "aws"
+//! kind = "lambda"                     # in-process provider-lambda: its env names and defaults
+//! lambda_execution_role = "arn:aws:iam::123456789012:role/openfaas-fn"
+//! bootstrap_path = "/usr/local/lib/faas-lambda/bootstrap"
+//! aws_region = "eu-west-1"
 //! ```
+//!
+//! In-process `docker` and `lambda` backends take the settings of the `provider-docker` and
+//! `provider-lambda` binaries under the same names ([`DOCKER_SETTINGS`], [`LAMBDA_SETTINGS`]);
+//! relative paths in them are relative to the file's directory. Without the cargo feature,
+//! such a backend is refused with an error naming the missing feature.
 //!
 //! The server's own settings (`port`, `bind`, `read_timeout`, `write_timeout`, `basic_auth`,
 //! `secret_mount_path`) come from [`faas_provider::ServerConfig::from_env`], as for every

@@ -4,9 +4,9 @@
 //! by the same [`faas_provider::server`] as every other provider of this workspace. Each
 //! function lives on one backend, named by its [`GATEWAY_ANNOTATION`] annotation
 //! (`com.openfaas.federation.gateway`, faas-federation's key); without it, on the default
-//! backend. Backends are in-process (a [`provider_memory::MemoryProvider`]; Docker and Lambda
-//! providers will join behind cargo features) or remote ([`faas_provider::client::HttpProvider`],
-//! with per-backend credentials and timeouts).
+//! backend. Backends are in-process (a [`provider_memory::MemoryProvider`]; provider-docker and
+//! provider-lambda with the cargo features `docker` and `lambda`) or remote
+//! ([`faas_provider::client::HttpProvider`], with per-backend credentials and timeouts).
 //!
 //! | route | through the federation |
 //! |---|---|
