@@ -285,7 +285,7 @@ fn packager(reference: &str, registry: &str, dir: &Path) -> anyhow::Result<(Dura
             .arg("-o")
             .arg(&out)
             .arg("--bootstrap")
-            .arg(test_support::assets::static_fwatchdog())
+            .arg(test_support::assets::static_bootstrap())
             .arg("--work-dir")
             .arg(dir)
             // The bench measures speed: lift Lambda's direct-upload cap.
@@ -311,7 +311,7 @@ fn packager(reference: &str, registry: &str, dir: &Path) -> anyhow::Result<(Dura
 pub async fn run(settings: &Settings) -> anyhow::Result<Report> {
     let zip = zip_tool()?;
     // Built before timing starts (the packager's bootstrap).
-    test_support::assets::static_fwatchdog();
+    test_support::assets::static_bootstrap();
     let registry = Registry::start();
     let (image, image_bytes) = tokio::task::spawn_blocking({
         let total = settings.total_bytes;

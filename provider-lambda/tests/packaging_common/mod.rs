@@ -17,9 +17,9 @@ pub const S_IFDIR: u32 = 0o040000;
 pub const S_IFREG: u32 = 0o100000;
 pub const S_IFLNK: u32 = 0o120000;
 
-/// The static binary packaged as `bootstrap` (copied, never run, by these tests).
+/// The static shim packaged as `bootstrap` (copied, never run, by these tests).
 pub fn bootstrap() -> PathBuf {
-    test_support::assets::static_fwatchdog().to_path_buf()
+    test_support::assets::static_bootstrap().to_path_buf()
 }
 
 /// Options for a registry on loopback (plain HTTP).
