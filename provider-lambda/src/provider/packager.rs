@@ -86,15 +86,7 @@ impl Packager for ImagePackager {
         if let Some(arch) = request.architecture {
             options.architecture = Some(to_package_arch(arch));
         }
-        // package_image's future is not `Send` for every lifetime (the async-trait future
-        // must be): run it on a blocking thread of its own, where it is driven by block_on.
-        let runtime = tokio::runtime::Handle::current();
-        let (image_owned, out) = (image.to_string(), out_zip.to_path_buf());
-        let result = tokio::task::spawn_blocking(move || {
-            runtime.block_on(crate::package_image(&image_owned, &options, &out))
-        })
-        .await
-        .map_err(|e| ProviderError::backend(super::error::PROVIDER_NAME, e))?;
+        let result = crate::package_image(image, &options, out_zip).await;
         match result {
             Ok(summary) => Ok(Packaged {
                 zipped_bytes: summary.zipped_bytes,
