@@ -17,13 +17,13 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::assets::{tail, workspace_root};
+use crate::assets::tail;
 use crate::net::free_port;
-use crate::process::stop_child;
+use crate::process::{stop_child, wait_until_ready};
+use crate::pypi::PypiTool;
 
 /// How long moto may take to answer after starting.
 const STARTUP: Duration = Duration::from_secs(90);
@@ -38,67 +38,15 @@ pub const ACCESS_KEY: &str = "testing";
 /// Secret of [`ACCESS_KEY`].
 pub const SECRET_KEY: &str = "testing";
 
-/// The venv moto is installed into: `$FAAS_TEST_MOTO_VENV` or `<workspace>/target/moto-venv`.
-pub fn venv_dir() -> PathBuf {
-    match std::env::var_os("FAAS_TEST_MOTO_VENV") {
-        Some(dir) => PathBuf::from(dir),
-        None => workspace_root().join("target").join("moto-venv"),
-    }
-}
-
-/// Installs moto into [`venv_dir`] unless already there, and returns its `moto_server`.
-/// Panics with pip's output when the install fails.
-pub fn moto_server_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("FAAS_TEST_MOTO_SERVER") {
-        return PathBuf::from(path);
-    }
-    let venv = venv_dir();
-    let server = venv.join("bin").join("moto_server");
-    if venv.join(".faas-ready").exists() && server.exists() {
-        return server;
-    }
-    if let Some(parent) = venv.parent() {
-        std::fs::create_dir_all(parent)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
-    }
-    // One installer at a time (test processes run in parallel): python's fcntl lock.
-    const INSTALL: &str = r#"
-import fcntl, os, subprocess, sys
-venv = sys.argv[1]
-with open(venv + ".lock", "w") as lock:
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    ready = os.path.join(venv, ".faas-ready")
-    if not os.path.exists(ready):
-        subprocess.check_call([sys.executable, "-m", "venv", venv])
-        subprocess.check_call([os.path.join(venv, "bin", "pip"), "install", "--quiet",
-                               "--disable-pip-version-check", "moto[server,awslambda]"])
-        open(ready, "w").close()
-"#;
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(INSTALL)
-        .arg(&venv)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run python3 to install moto: {e} (apt-get install python3 python3-venv)")
-        });
-    if !output.status.success() {
-        panic!(
-            "installing moto[server,awslambda] into {} failed ({}):\n{}\n{}",
-            venv.display(),
-            output.status,
-            tail(&String::from_utf8_lossy(&output.stdout), 20),
-            tail(&String::from_utf8_lossy(&output.stderr), 40)
-        );
-    }
-    assert!(
-        server.exists(),
-        "moto installed but {} is missing",
-        server.display()
-    );
-    server
-}
+/// moto from PyPI: `$FAAS_TEST_MOTO_SERVER`, or installed once into `$FAAS_TEST_MOTO_VENV`
+/// (default `<workspace>/target/moto-venv`).
+pub const MOTO: PypiTool = PypiTool {
+    requirement: "moto[server,awslambda]",
+    program: "moto_server",
+    program_env: "FAAS_TEST_MOTO_SERVER",
+    venv_env: "FAAS_TEST_MOTO_VENV",
+    venv_name: "moto-venv",
+};
 
 /// A running moto server; stopped on drop.
 pub struct Moto {
@@ -117,7 +65,7 @@ impl Moto {
     /// Installs moto if needed, starts it on a free 127.0.0.1 port, switches Lambda to its
     /// docker-less backend and creates the execution role. Panics with the log when it cannot.
     pub fn start() -> Moto {
-        let binary = moto_server_binary();
+        let binary = MOTO.program();
         let mut last_log = String::new();
         for _attempt in 0..5 {
             let dir = tempfile::Builder::new()
@@ -161,31 +109,26 @@ impl Moto {
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + STARTUP;
-        loop {
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                return Err(format!("it exited with {status}"));
-            }
-            // Lambda's docker-less mode must be chosen before any function exists.
-            if let Ok((200..=299, _)) = self.request(
-                "POST",
-                "/moto-api/config",
-                &[("content-type", "application/json")],
-                br#"{"lambda":{"use_docker":false}}"#,
-            ) {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "POST /moto-api/config did not answer within {STARTUP:?}"
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        // Lambda's docker-less mode must be chosen before any function exists.
+        let addr = self.addr;
+        wait_until_ready(
+            &mut self.child,
+            STARTUP,
+            Duration::from_millis(100),
+            "POST /moto-api/config",
+            || {
+                matches!(
+                    http_request(
+                        addr,
+                        "POST",
+                        "/moto-api/config",
+                        &[("content-type", "application/json")],
+                        br#"{"lambda":{"use_docker":false}}"#,
+                    ),
+                    Ok((200..=299, _))
+                )
+            },
+        )
     }
 
     /// Creates [`ROLE_NAME`] through moto's IAM API (Lambda refuses a role that does not exist).
@@ -280,32 +223,7 @@ impl Moto {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> std::io::Result<(u16, Vec<u8>)> {
-        let mut stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2))?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes())?;
-        stream.write_all(body)?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response)?;
-        let split = response
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .ok_or_else(|| std::io::Error::other("no end of headers in moto's answer"))?;
-        let status_line = String::from_utf8_lossy(&response[..split]).to_string();
-        let status = status_line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| std::io::Error::other(format!("bad status line: {status_line}")))?;
-        Ok((status, response[split + 4..].to_vec()))
+        http_request(self.addr, method, path, headers, body)
     }
 }
 
@@ -315,6 +233,42 @@ impl Drop for Moto {
             stop_child(child, Duration::from_secs(5));
         }
     }
+}
+
+/// One HTTP/1.1 request to moto at `addr`: `(status, body)`.
+fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        addr,
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no end of headers in moto's answer"))?;
+    let status_line = String::from_utf8_lossy(&response[..split]).to_string();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line: {status_line}")))?;
+    Ok((status, response[split + 4..].to_vec()))
 }
 
 /// `application/x-www-form-urlencoded` of `pairs`.

@@ -43,3 +43,27 @@ pub(crate) fn stop_child(mut child: Child, grace: Duration) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Polls `ready` every `interval` until it answers true (Ok), the child exits, or `timeout`
+/// passes (Err with the reason; `what` names the probe, e.g. "GET /v2/").
+pub(crate) fn wait_until_ready(
+    child: &mut Option<Child>,
+    timeout: Duration,
+    interval: Duration,
+    what: &str,
+    mut ready: impl FnMut() -> bool,
+) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            return Err(format!("it exited with {status}"));
+        }
+        if ready() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("{what} did not answer within {timeout:?}"));
+        }
+        std::thread::sleep(interval);
+    }
+}

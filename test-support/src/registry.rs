@@ -4,13 +4,13 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use oci_client::secrets::RegistryAuth;
 
 use crate::assets::tail;
 use crate::net::free_port;
-use crate::process::{find_program, stop_child};
+use crate::process::{find_program, stop_child, wait_until_ready};
 
 /// How long a service may take to start before the test fails.
 const STARTUP: Duration = Duration::from_secs(60);
@@ -123,26 +123,15 @@ impl Registry {
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + STARTUP;
-        loop {
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                return Err(format!("it exited with {status}"));
-            }
-            if let Some(code) = http_status(self.addr, "/v2/") {
-                // 401 is the expected answer of an auth-protected registry.
-                if code == 200 || code == 401 {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                return Err(format!("GET /v2/ did not answer within {STARTUP:?}"));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let addr = self.addr;
+        // 401 is the expected answer of an auth-protected registry.
+        wait_until_ready(
+            &mut self.child,
+            STARTUP,
+            Duration::from_millis(50),
+            "GET /v2/",
+            || matches!(http_status(addr, "/v2/"), Some(200 | 401)),
+        )
     }
 
     /// `127.0.0.1:PORT`, the registry part of image references.

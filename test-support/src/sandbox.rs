@@ -7,7 +7,7 @@ use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -15,7 +15,7 @@ use crate::assets::{self, tail};
 use crate::images::TestImage;
 use crate::net::free_port;
 use crate::oci::{Image, ImageConfig, LayerBuilder};
-use crate::process::stop_child;
+use crate::process::{stop_child, wait_until_ready};
 use crate::pypi::PypiTool;
 
 /// The function name cargo-lambda serves in `--only-lambda-apis` mode.
@@ -323,23 +323,15 @@ impl CargoLambda {
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + STARTUP;
-        loop {
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                return Err(format!("it exited with {status}"));
-            }
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!("port {} not open within {STARTUP:?}", self.port));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let port = self.port;
+        let what = format!("port {port}");
+        wait_until_ready(
+            &mut self.child,
+            STARTUP,
+            Duration::from_millis(50),
+            &what,
+            || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        )
     }
 
     /// `AWS_LAMBDA_RUNTIME_API` for a runtime talking to it: `http://127.0.0.1:PORT/.rt`.
