@@ -50,7 +50,8 @@ pub const MAX_ASYNC_PAYLOAD_BYTES: usize = 1024 * 1024;
 /// `X-Amz-Executed-Version` (only `$LATEST` exists here).
 pub const LATEST: &str = "$LATEST";
 
-/// Variables Lambda reserves: a function's own environment cannot set them.
+/// Variables Lambda reserves: a function's own environment cannot set them (the provider
+/// checks deployments against this list too).
 pub const RESERVED_VARIABLES: &[&str] = &[
     "_HANDLER",
     "_X_AMZN_TRACE_ID",
@@ -68,6 +69,8 @@ pub const RESERVED_VARIABLES: &[&str] = &[
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_LAMBDA_RUNTIME_API",
+    "AWS_XRAY_CONTEXT_MISSING",
+    "AWS_XRAY_DAEMON_ADDRESS",
     "LAMBDA_TASK_ROOT",
     "LAMBDA_RUNTIME_DIR",
 ];

@@ -41,32 +41,6 @@ pub const MEMORY_RANGE_MB: (u32, u32) = (128, 10240);
 /// Lambda's timeout range, seconds.
 pub const TIMEOUT_RANGE_SECS: (u64, u64) = (1, 900);
 
-/// Variables Lambda sets itself and refuses in `Environment.Variables`.
-const RESERVED_ENV: &[&str] = &[
-    "_HANDLER",
-    "_X_AMZN_TRACE_ID",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-    "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_LAMBDA_RUNTIME_API",
-    "AWS_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_XRAY_CONTEXT_MISSING",
-    "AWS_XRAY_DAEMON_ADDRESS",
-    "LAMBDA_TASK_ROOT",
-    "LAMBDA_RUNTIME_DIR",
-    SECRETS_ENV,
-    EXTRA_ENV,
-];
-
 /// A Lambda architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arch {
@@ -231,7 +205,10 @@ fn check_env_name(key: &str) -> Result<bool> {
             "envVars: {key:?} is not a variable name"
         )));
     }
-    if RESERVED_ENV.contains(&key) || key.starts_with("AWS_LAMBDA_") {
+    if lambda_emulator::RESERVED_VARIABLES.contains(&key)
+        || [SECRETS_ENV, EXTRA_ENV].contains(&key)
+        || key.starts_with("AWS_LAMBDA_")
+    {
         return Err(ProviderError::invalid(format!(
             "envVars: {key} is reserved by Lambda or by this provider"
         )));
