@@ -1008,7 +1008,6 @@ mod tests {
                 "[[backends]]\nname = \"a\"\nkind = \"nope\"",
                 "unknown kind",
             ),
-            ("[[backends]]\nname = \"a\"\nkind = \"docker\"", "feature"),
             (
                 "[[backends]]\nname = \"a\"\nkind = \"http\"",
                 "url is required",
@@ -1054,6 +1053,18 @@ mod tests {
         for (text, needle) in cases {
             let error = parse(text).expect_err(text).to_string();
             assert!(error.contains(needle), "{text:?}: {error}");
+        }
+        // A kind whose cargo feature this build lacks is named with the feature to enable (a
+        // workspace test build may enable `docker`/`lambda` through other crates' dev-deps).
+        for (kind, enabled) in [
+            ("docker", cfg!(feature = "docker")),
+            ("lambda", cfg!(feature = "lambda")),
+        ] {
+            let text = format!("[[backends]]\nname = \"a\"\nkind = \"{kind}\"");
+            let outcome = parse(&text).map_err(|error| error.to_string());
+            let names_feature =
+                matches!(&outcome, Err(e) if e.contains(&format!("`{kind}` feature")));
+            assert_eq!(names_feature, !enabled, "{text:?}: {outcome:?}");
         }
     }
 
