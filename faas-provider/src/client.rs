@@ -33,6 +33,7 @@ mod decode;
 mod errors;
 mod invoke;
 mod logs;
+mod pool;
 
 use std::fmt;
 use std::time::Duration;
@@ -67,6 +68,14 @@ const MAX_ERROR_BYTES: usize = 8 * 1024;
 /// Function name used by [`HttpProvider::probe_capabilities`]'s log query.
 const PROBE_FUNCTION: &str = "faas-capability-probe";
 
+/// A plain-`http://` provider's invocation pool and the base URL's path prefix.
+#[derive(Clone)]
+struct PlainHttp {
+    pool: std::sync::Arc<pool::Pool>,
+    /// The base URL's path without its trailing slash (`""` or e.g. `/prefix`).
+    prefix: String,
+}
+
 /// Basic-auth credentials; `Debug` never shows the password.
 #[derive(Clone)]
 struct BasicAuth {
@@ -80,6 +89,8 @@ struct BasicAuth {
 #[derive(Clone)]
 pub struct HttpProvider {
     client: reqwest::Client,
+    /// Invocations of a plain-`http://` provider skip `reqwest` (see [`pool`]).
+    plain: Option<PlainHttp>,
     /// Validated base URL without a trailing slash, e.g. `http://127.0.0.1:8081` or
     /// `https://gw.example/prefix`.
     base: String,
@@ -118,8 +129,10 @@ impl HttpProvider {
             .no_proxy()
             .build()
             .map_err(|e| ProviderError::backend(name.clone(), e))?;
+        let plain = plain_http(&base);
         Ok(Self {
             client,
+            plain,
             base,
             name,
             auth: None,
@@ -365,6 +378,21 @@ fn validate_base_url(input: &str) -> Result<(String, String)> {
     let port = url.port_or_known_default().unwrap_or(80);
     let base = url.as_str().trim_end_matches('/').to_string();
     Ok((base, format!("{host}:{port}")))
+}
+
+/// The invocation pool of an `http://` base URL (`None` for `https://`, which goes through
+/// `reqwest` and its TLS).
+fn plain_http(base: &str) -> Option<PlainHttp> {
+    let url = Url::parse(base).ok()?;
+    if url.scheme() != "http" {
+        return None;
+    }
+    let host = url.host_str()?;
+    let authority = format!("{host}:{}", url.port_or_known_default()?);
+    Some(PlainHttp {
+        pool: pool::Pool::new(&authority, CONNECT_TIMEOUT)?,
+        prefix: url.path().trim_end_matches('/').to_string(),
+    })
 }
 
 /// One path segment, percent-encoded (everything but RFC 3986 unreserved characters).

@@ -1371,3 +1371,157 @@ async fn invoke_without_namespace_uses_the_bare_name() {
     .unwrap();
     assert_eq!(remote.only().path, "/function/echo/x");
 }
+
+// ---- the invocation pool (plain http) -----------------------------------------------------
+
+/// An axum remote that also counts the TCP connections it accepted.
+async fn counting_remote(app: Router) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::serve::ListenerExt;
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let listener = listener.tap_io(move |_| {
+        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    (addr, accepted)
+}
+
+async fn invoke_text(p: &HttpProvider, method: Method, path: &str) -> (StatusCode, String) {
+    let request = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Body::empty())
+        .unwrap();
+    let response = p.invoke(&echo(), request).await.unwrap();
+    let status = response.status();
+    let body = tokio::time::timeout(GUARD, response.into_body().collect())
+        .await
+        .expect("body within the guard")
+        .unwrap()
+        .to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn invoke_reuses_one_connection_for_sequential_calls() {
+    let app = Router::new().fallback(|request: Request| async move {
+        if request.uri().path().ends_with("/empty") {
+            return StatusCode::NO_CONTENT.into_response();
+        }
+        format!("{} {}", request.method(), request.uri().path()).into_response()
+    });
+    let (addr, accepted) = counting_remote(app).await;
+    // A base URL with a path prefix: every invocation goes under it.
+    let p = HttpProvider::new(&format!("http://{addr}/prefix/")).unwrap();
+    for i in 0..5 {
+        let (status, body) = invoke_text(&p, Method::POST, &format!("/n{i}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, format!("POST /prefix/function/echo.dev/n{i}"));
+    }
+    // Responses without a body (HEAD, 204) free the connection without being read.
+    let (status, body) = invoke_text(&p, Method::HEAD, "/x").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
+    let (status, _) = invoke_text(&p, Method::GET, "/empty").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = invoke_text(&p, Method::GET, "/last").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // A response dropped unread closes its connection; the next call opens another.
+    let response = p
+        .invoke(&echo(), http::Request::new(Body::empty()))
+        .await
+        .unwrap();
+    drop(response);
+    let (status, _) = invoke_text(&p, Method::GET, "/after-drop").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
+
+    // Concurrent calls each get a connection, and all of them come back.
+    let calls = (0..8).map(|i| {
+        let p = p.clone();
+        async move { invoke_text(&p, Method::GET, &format!("/c{i}")).await }
+    });
+    for (status, _) in futures::future::join_all(calls).await {
+        assert_eq!(status, StatusCode::OK);
+    }
+    let opened = accepted.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((2..=10).contains(&opened), "{opened} connections");
+    for i in 0..8 {
+        invoke_text(&p, Method::GET, &format!("/again{i}")).await;
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), opened);
+}
+
+/// A remote that answers one request per connection with keep-alive promised, then closes the
+/// connection without saying so: the client finds its idle connection dead, before sending or
+/// (when the close and the next request cross) after, and sends a GET again on a new one: it
+/// never fails.
+#[tokio::test]
+async fn invoke_survives_idle_connections_the_remote_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let _ = stream
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok",
+                    )
+                    .await;
+                // Closed a little later (the client has pooled it by then), with no
+                // `connection: close`.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            });
+        }
+    });
+    let p = HttpProvider::new(&format!("http://{addr}")).unwrap();
+    for i in 0..20 {
+        let (status, body) = invoke_text(&p, Method::GET, "/").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+        if i % 2 == 0 {
+            // Half the time the close has arrived before the next call, half not.
+            tokio::time::sleep(Duration::from_millis(60)).await;
+        }
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 20);
+}
+
+#[tokio::test]
+async fn invoke_timeout_bounds_the_response_body_too() {
+    // Headers at once, then a body that never ends.
+    let app = Router::new().fallback(|| async {
+        let stream = futures::stream::once(async { Ok::<_, Infallible>(Bytes::from("start")) })
+            .chain(futures::stream::pending());
+        Response::new(axum::body::Body::from_stream(stream))
+    });
+    let addr = serve(app).await;
+    let p = HttpProvider::new(&format!("http://{addr}"))
+        .unwrap()
+        .with_invoke_timeout(Duration::from_millis(300));
+    let response = p
+        .invoke(&echo(), http::Request::new(Body::empty()))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let read = tokio::time::timeout(GUARD, response.into_body().collect())
+        .await
+        .expect("the invoke timeout ends the body before the guard");
+    let error = read.expect_err("a body cut by the timeout is an error");
+    assert!(error.to_string().contains("time bound"), "{error}");
+}

@@ -9,6 +9,7 @@ use http_body::Body as _;
 use reqwest::Url;
 
 use super::HttpProvider;
+use super::pool::PoolError;
 use crate::error::{ProviderError, Result};
 use crate::provider::{Body, FunctionRef};
 
@@ -28,16 +29,15 @@ pub(super) async fn invoke(
     function: &FunctionRef,
     request: http::Request<Body>,
 ) -> Result<http::Response<Body>> {
-    let url = invoke_url(&provider.base, function, request.uri())?;
+    let target = invoke_target(function, request.uri())?;
     let (parts, body) = request.into_parts();
 
     let mut headers = parts.headers;
     strip_hop_by_hop(&mut headers);
     headers.remove(header::HOST);
 
-    let mut outgoing = reqwest::Request::new(parts.method, url);
     let size = body.size_hint().exact();
-    if size == Some(0) {
+    let body = if size == Some(0) {
         // No body: a GET must not turn into a chunked request, and a stale length must not
         // make the remote wait for bytes that never come.
         if headers
@@ -46,38 +46,77 @@ pub(super) async fn invoke(
         {
             headers.remove(header::CONTENT_LENGTH);
         }
+        None
     } else {
         if let Some(size) = size {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
         }
-        *outgoing.body_mut() = Some(reqwest::Body::wrap_stream(body.into_data_stream()));
-    }
-    *outgoing.headers_mut() = headers;
-    *outgoing.timeout_mut() = Some(provider.invoke_timeout);
+        Some(body)
+    };
 
-    let response = provider.client.execute(outgoing).await.map_err(|error| {
-        if error.is_timeout() {
-            ProviderError::Timeout(format!(
-                "invoking {function} on {}: no response within {:?}",
-                provider.name, provider.invoke_timeout
-            ))
-        } else {
-            ProviderError::Unavailable {
-                backend: provider.name.clone(),
-                reason: format!(
-                    "invoking {function}: {}",
-                    super::errors::transport_reason(error)
-                ),
-            }
+    let mut response = match &provider.plain {
+        Some(plain) => {
+            let uri = format!("{}{target}", plain.prefix);
+            let uri = Uri::try_from(uri).map_err(|e| {
+                ProviderError::invalid(format!(
+                    "cannot build the invocation URL for {function}: {e}"
+                ))
+            })?;
+            let mut outgoing = http::Request::new(body.unwrap_or_else(Body::empty));
+            *outgoing.method_mut() = parts.method;
+            *outgoing.uri_mut() = uri;
+            *outgoing.headers_mut() = headers;
+            let response = plain
+                .pool
+                .send(outgoing, provider.invoke_timeout)
+                .await
+                .map_err(|error| match error {
+                    PoolError::Timeout => timeout(provider, function),
+                    other => unavailable(provider, function, other.to_string()),
+                })?;
+            response.map(Body::new)
         }
-    })?;
+        None => {
+            let url = Url::parse(&format!("{}{target}", provider.base)).map_err(|e| {
+                ProviderError::invalid(format!(
+                    "cannot build the invocation URL for {function}: {e}"
+                ))
+            })?;
+            let mut outgoing = reqwest::Request::new(parts.method, url);
+            if let Some(body) = body {
+                *outgoing.body_mut() = Some(reqwest::Body::wrap_stream(body.into_data_stream()));
+            }
+            *outgoing.headers_mut() = headers;
+            *outgoing.timeout_mut() = Some(provider.invoke_timeout);
+            let response = provider.client.execute(outgoing).await.map_err(|error| {
+                if error.is_timeout() {
+                    timeout(provider, function)
+                } else {
+                    unavailable(provider, function, super::errors::transport_reason(error))
+                }
+            })?;
+            let response: http::Response<reqwest::Body> = response.into();
+            response.map(Body::new)
+        }
+    };
     tracing::debug!(backend = %provider.name, %function, status = response.status().as_u16(), "invoked");
+    strip_hop_by_hop(response.headers_mut());
+    *response.extensions_mut() = Extensions::new();
+    Ok(response)
+}
 
-    let response: http::Response<reqwest::Body> = response.into();
-    let (mut parts, body) = response.into_parts();
-    strip_hop_by_hop(&mut parts.headers);
-    parts.extensions = Extensions::new();
-    Ok(http::Response::from_parts(parts, Body::new(body)))
+fn timeout(provider: &HttpProvider, function: &FunctionRef) -> ProviderError {
+    ProviderError::Timeout(format!(
+        "invoking {function} on {}: no response within {:?}",
+        provider.name, provider.invoke_timeout
+    ))
+}
+
+fn unavailable(provider: &HttpProvider, function: &FunctionRef, reason: String) -> ProviderError {
+    ProviderError::Unavailable {
+        backend: provider.name.clone(),
+        reason: format!("invoking {function}: {reason}"),
+    }
 }
 
 /// Removes hop-by-hop headers, including those the `Connection` header names.
@@ -102,10 +141,10 @@ pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-/// `{base}/function/{name}.{namespace}{path}?{query}` (just `{name}` when the namespace is
-/// empty) from the invocation's URI, whose path is confined to the function: dot segments are
-/// resolved without climbing above it.
-pub(super) fn invoke_url(base: &str, function: &FunctionRef, uri: &Uri) -> Result<Url> {
+/// `/function/{name}.{namespace}{path}?{query}` (just `{name}` when the namespace is empty),
+/// to append to the provider's base URL, from the invocation's URI, whose path is confined to
+/// the function: dot segments are resolved without climbing above it.
+pub(super) fn invoke_target(function: &FunctionRef, uri: &Uri) -> Result<String> {
     let name = super::segment("function name", &function.name)?;
     let target = if function.namespace.is_empty() {
         name
@@ -116,16 +155,12 @@ pub(super) fn invoke_url(base: &str, function: &FunctionRef, uri: &Uri) -> Resul
         )
     };
     let path = confine_path(uri.path());
-    let mut text = format!("{base}/function/{target}{path}");
+    let mut text = format!("/function/{target}{path}");
     if let Some(query) = uri.query() {
         text.push('?');
         text.push_str(query);
     }
-    Url::parse(&text).map_err(|e| {
-        ProviderError::invalid(format!(
-            "cannot build the invocation URL for {function}: {e}"
-        ))
-    })
+    Ok(text)
 }
 
 /// A request path made safe to append under `/function/{name}`: always starting with `/`,
@@ -210,36 +245,23 @@ mod tests {
     }
 
     #[test]
-    fn urls_keep_the_raw_query() {
+    fn targets_keep_the_raw_query_and_stay_under_the_function() {
         let f = FunctionRef::new("echo", "dev");
-        let uri: Uri = "/a/b?x=1&y=%20z&flag".parse().unwrap();
-        let url = invoke_url("http://127.0.0.1:1/p", &f, &uri).unwrap();
+        let target = |f: &FunctionRef, uri: &str| invoke_target(f, &uri.parse().unwrap());
         assert_eq!(
-            url.as_str(),
-            "http://127.0.0.1:1/p/function/echo.dev/a/b?x=1&y=%20z&flag"
+            target(&f, "/a/b?x=1&y=%20z&flag").unwrap(),
+            "/function/echo.dev/a/b?x=1&y=%20z&flag"
         );
-        let uri: Uri = "/../../system/secrets".parse().unwrap();
-        let url = invoke_url("http://127.0.0.1:1", &f, &uri).unwrap();
-        assert_eq!(url.path(), "/function/echo.dev/system/secrets");
-        let bare = FunctionRef::new("echo", "");
-        let url = invoke_url("http://h", &bare, &Uri::from_static("/")).unwrap();
-        assert_eq!(url.path(), "/function/echo/");
-        assert!(
-            invoke_url(
-                "http://h",
-                &FunctionRef::new("..", "x"),
-                &Uri::from_static("/")
-            )
-            .is_err()
+        assert_eq!(
+            target(&f, "/../../system/secrets").unwrap(),
+            "/function/echo.dev/system/secrets"
         );
-        assert!(
-            invoke_url(
-                "http://h",
-                &FunctionRef::new("", "x"),
-                &Uri::from_static("/")
-            )
-            .is_err()
+        assert_eq!(
+            target(&FunctionRef::new("echo", ""), "/").unwrap(),
+            "/function/echo/"
         );
+        assert!(target(&FunctionRef::new("..", "x"), "/").is_err());
+        assert!(target(&FunctionRef::new("", "x"), "/").is_err());
     }
 
     #[test]
