@@ -155,7 +155,12 @@ pub(super) fn invoke_target(function: &FunctionRef, uri: &Uri) -> Result<String>
         )
     };
     let path = confine_path(uri.path());
-    let mut text = format!("/function/{target}{path}");
+    let mut text = String::with_capacity(
+        10 + target.len() + path.len() + uri.query().map_or(0, |q| q.len() + 1),
+    );
+    text.push_str("/function/");
+    text.push_str(&target);
+    text.push_str(&path);
     if let Some(query) = uri.query() {
         text.push('?');
         text.push_str(query);
@@ -167,6 +172,14 @@ pub(super) fn invoke_target(function: &FunctionRef, uri: &Uri) -> Result<String>
 /// `.`/`..` segments (also percent-encoded ones) resolved but never above the root, and
 /// backslashes encoded (URL parsers treat them as separators).
 pub(super) fn confine_path(path: &str) -> String {
+    if path.starts_with('/')
+        && !path.contains('\\')
+        && !path
+            .split('/')
+            .any(|segment| dot_segment(segment).is_some())
+    {
+        return path.to_string();
+    }
     let path = path.replace('\\', "%5C");
     let mut out: Vec<&str> = Vec::new();
     let segments: Vec<&str> = path.split('/').skip(1).collect();
@@ -199,10 +212,14 @@ pub(super) fn confine_path(path: &str) -> String {
 
 /// `Some(1)` for `.`, `Some(2)` for `..` (with `%2e` in any case counting as a dot).
 fn dot_segment(segment: &str) -> Option<usize> {
-    let lower = segment.to_ascii_lowercase();
-    match lower.as_str() {
-        "." | "%2e" => Some(1),
-        ".." | ".%2e" | "%2e." | "%2e%2e" => Some(2),
+    let dot = |part: &str| part == "." || part.eq_ignore_ascii_case("%2e");
+    match segment.len() {
+        1 | 3 if dot(segment) => Some(1),
+        2 | 4 | 6 => {
+            let split = if segment.starts_with('.') { 1 } else { 3 };
+            let (first, second) = segment.split_at_checked(split)?;
+            (dot(first) && dot(second)).then_some(2)
+        }
         _ => None,
     }
 }
@@ -239,6 +256,10 @@ mod tests {
             ("/a/..", "/"),
             ("/a/b/..", "/a/"),
             ("/a\\..\\..\\b", "/a%5C..%5C..%5Cb"),
+            ("/x/y/.%2E/%2E./z", "/z"),
+            ("/a/.../b/.c/%2e%2e%2e/..d", "/a/.../b/.c/%2e%2e%2e/..d"),
+            ("/a/%2f../b", "/a/%2f../b"),
+            ("/a/%2e", "/a/"),
         ] {
             assert_eq!(confine_path(input), expected, "{input}");
         }

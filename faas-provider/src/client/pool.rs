@@ -123,7 +123,8 @@ impl Pool {
             let idle = if fresh_only { None } else { self.take_idle() };
             let (mut sender, reused) = match idle {
                 Some(sender) => (sender, true),
-                None => (self.connect().await?, false),
+                // Boxed: the rare path would otherwise size every request's future.
+                None => (Box::pin(self.connect()).await?, false),
             };
             if sender.ready().await.is_err() {
                 if reused {
