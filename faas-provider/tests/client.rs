@@ -1525,3 +1525,56 @@ async fn invoke_timeout_bounds_the_response_body_too() {
     let error = read.expect_err("a body cut by the timeout is an error");
     assert!(error.to_string().contains("time bound"), "{error}");
 }
+
+#[tokio::test]
+async fn invoke_after_an_early_answer_to_an_unfinished_request_body() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A remote that answers each request as soon as its head arrives, keeps the connection
+    // open (promising keep-alive) and discards whatever else comes.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buffer = [0u8; 4096];
+                loop {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buffer[..n]),
+                    }
+                    if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                        seen.drain(..end + 4);
+                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nearly";
+                        if stream.write_all(answer).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let p = HttpProvider::new(&format!("http://{addr}")).unwrap();
+    // The caller's body never ends.
+    let endless = futures::stream::once(async { Ok::<_, Infallible>(Bytes::from("part")) })
+        .chain(futures::stream::pending());
+    let request = http::Request::post("/")
+        .body(Body::from_stream(endless))
+        .unwrap();
+    let response = tokio::time::timeout(GUARD, p.invoke(&echo(), request))
+        .await
+        .expect("the early answer arrives")
+        .unwrap();
+    let body = tokio::time::timeout(GUARD, response.into_body().collect())
+        .await
+        .expect("the early answer's body ends")
+        .unwrap()
+        .to_bytes();
+    assert_eq!(&body[..], b"early");
+    // The connection is still busy sending that body: the next call does not wait on it.
+    let next = tokio::time::timeout(GUARD, invoke_text(&p, Method::GET, "/next"))
+        .await
+        .expect("the next call is not stuck behind the unfinished body");
+    assert_eq!(next, (StatusCode::OK, "early".to_string()));
+}

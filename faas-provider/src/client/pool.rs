@@ -3,9 +3,11 @@
 //! An invocation through the federation is a second HTTP exchange on the same machine, so its
 //! client side is on the hot path: with `reqwest` it cost more CPU than the load generator that
 //! drove it (`faas-bench federation-vs-direct`). This pool is the minimum hyper needs: idle
-//! [`SendRequest`] handles in a stack, each connection driven by its own task, a handle going
-//! back to the stack when its response body has been read to the end, so the next request
-//! finds it ready. HTTPS providers keep going through `reqwest` (TLS, proxies).
+//! connections in a stack, each one driven **by the task that uses it** (no connection task, no
+//! hand-off between tasks on each request: the request, its response head and body move on the
+//! caller's task), going back to the stack when its response body has been read to the end.
+//! An idle connection is polled when taken, so one the remote closed meanwhile is noticed then.
+//! HTTPS providers keep going through `reqwest` (TLS, proxies).
 //!
 //! A request is sent again on another connection when hyper gives it back unsent (the idle
 //! connection was closed by the remote meanwhile), or, for a bodiless safe request (GET, HEAD,
@@ -21,7 +23,7 @@ use bytes::Bytes;
 use http::HeaderValue;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
+use hyper::client::conn::http1::{self, Connection, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
@@ -68,7 +70,64 @@ pub(super) struct Pool {
     /// The same, as the `Host` header of every request.
     host: HeaderValue,
     connect_timeout: Duration,
-    idle: Mutex<Vec<SendRequest<Body>>>,
+    idle: Mutex<Vec<Conn>>,
+}
+
+/// The state machine of one HTTP/1.1 client connection (boxed in [`Conn`]: it is large, and
+/// idle connections move in and out of the stack).
+type Driver = Connection<TokioIo<TcpStream>, Body>;
+
+/// One connection: the handle requests are sent through, and the state machine that moves
+/// its bytes, polled by whoever holds it (dropped, the connection closes).
+struct Conn {
+    sender: SendRequest<Body>,
+    /// `None` once the connection has ended.
+    driver: Option<Pin<Box<Driver>>>,
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conn")
+            .field("open", &self.driver.is_some())
+            .finish()
+    }
+}
+
+impl Conn {
+    /// Moves the connection's bytes; `false` once it has ended (the driver is dropped then,
+    /// which fails any request still waiting on it).
+    fn drive(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(driver) = self.driver.as_mut() else {
+            return false;
+        };
+        match driver.as_mut().poll(cx) {
+            Poll::Pending => true,
+            Poll::Ready(result) => {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "invoke connection ended");
+                }
+                self.driver = None;
+                false
+            }
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        self.driver.is_some() && !self.sender.is_closed()
+    }
+
+    /// Waits until a request can go out; `false` when the connection ended instead.
+    async fn ready(&mut self) -> bool {
+        std::future::poll_fn(|cx| {
+            let open = self.drive(cx);
+            match self.sender.poll_ready(cx) {
+                Poll::Ready(result) => Poll::Ready(result.is_ok() && open),
+                Poll::Pending if open => Poll::Pending,
+                Poll::Pending => Poll::Ready(false),
+            }
+        })
+        .await
+    }
 }
 
 impl Pool {
@@ -95,7 +154,7 @@ impl Pool {
             .insert(http::header::HOST, self.host.clone());
         let mut deadline = Box::pin(tokio::time::sleep(timeout));
         let exchange = self.exchange(request);
-        let (response, sender) = tokio::select! {
+        let (response, conn) = tokio::select! {
             biased;
             result = exchange => result?,
             () = &mut deadline => return Err(PoolError::Timeout),
@@ -104,7 +163,7 @@ impl Pool {
         let mut body = PooledBody {
             inner: body,
             deadline,
-            sender: Some(sender),
+            conn: Some(conn),
             pool: self.clone(),
         };
         if body.inner.is_end_stream() {
@@ -117,16 +176,16 @@ impl Pool {
     async fn exchange(
         &self,
         mut request: http::Request<Body>,
-    ) -> Result<(http::Response<Incoming>, SendRequest<Body>), PoolError> {
+    ) -> Result<(http::Response<Incoming>, Conn), PoolError> {
         let mut fresh_only = false;
         loop {
             let idle = if fresh_only { None } else { self.take_idle() };
-            let (mut sender, reused) = match idle {
-                Some(sender) => (sender, true),
+            let (mut conn, reused) = match idle {
+                Some(conn) => (conn, true),
                 // Boxed: the rare path would otherwise size every request's future.
                 None => (Box::pin(self.connect()).await?, false),
             };
-            if sender.ready().await.is_err() {
+            if !conn.ready().await {
                 if reused {
                     continue;
                 }
@@ -135,8 +194,21 @@ impl Pool {
                 ));
             }
             let replay = if reused { replayable(&request) } else { None };
-            match sender.try_send_request(request).await {
-                Ok(response) => return Ok((response, sender)),
+            let mut response = std::pin::pin!(conn.sender.try_send_request(request));
+            let sent = std::future::poll_fn(|cx| {
+                if let Poll::Ready(result) = response.as_mut().poll(cx) {
+                    return Poll::Ready(result);
+                }
+                if conn.drive(cx) {
+                    Poll::Pending
+                } else {
+                    // Ended: the request's answer (an error) is ready now.
+                    response.as_mut().poll(cx)
+                }
+            })
+            .await;
+            match sent {
+                Ok(response) => return Ok((response, conn)),
                 Err(mut failed) => match (failed.take_message(), replay) {
                     // Never written: safe to send again on another connection.
                     (Some(unsent), _) if reused => request = unsent,
@@ -153,41 +225,47 @@ impl Pool {
         }
     }
 
-    fn take_idle(&self) -> Option<SendRequest<Body>> {
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        while let Some(sender) = idle.pop() {
-            if !sender.is_closed() {
-                return Some(sender);
+    /// An idle connection still open and ready: each is polled once first, which reads a close
+    /// the remote sent while it sat here (or finishes the previous exchange's bookkeeping). One
+    /// still busy (a request body the remote did not wait for) is closed, not waited on.
+    fn take_idle(&self) -> Option<Conn> {
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        loop {
+            let mut conn = self
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop()?;
+            if conn.drive(&mut cx) && conn.is_open() && conn.sender.is_ready() {
+                return Some(conn);
             }
         }
-        None
     }
 
-    fn put_back(&self, sender: SendRequest<Body>) {
-        if sender.is_closed() {
+    fn put_back(&self, conn: Conn) {
+        if !conn.is_open() {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < MAX_IDLE {
-            idle.push(sender);
+            idle.push(conn);
         }
     }
 
-    async fn connect(&self) -> Result<SendRequest<Body>, PoolError> {
+    async fn connect(&self) -> Result<Conn, PoolError> {
         let connecting = async {
             let stream = TcpStream::connect(&self.authority)
                 .await
                 .map_err(|e| PoolError::Connect(format!("{}: {e}", self.authority)))?;
             let _ = stream.set_nodelay(true);
-            let (sender, connection) = http1::handshake(TokioIo::new(stream))
+            let (sender, driver) = http1::handshake(TokioIo::new(stream))
                 .await
                 .map_err(|e| PoolError::Connect(format!("{}: {e}", self.authority)))?;
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::debug!(%error, "invoke connection ended");
-                }
-            });
-            Ok(sender)
+            Ok(Conn {
+                sender,
+                driver: Some(Box::pin(driver)),
+            })
         };
         tokio::time::timeout(self.connect_timeout, connecting)
             .await
@@ -219,14 +297,15 @@ fn replayable(request: &http::Request<Body>) -> Option<http::Request<Body>> {
 pub(super) struct PooledBody {
     inner: Incoming,
     deadline: Pin<Box<Sleep>>,
-    sender: Option<SendRequest<Body>>,
+    /// Until the body has been read to its end.
+    conn: Option<Conn>,
     pool: Arc<Pool>,
 }
 
 impl PooledBody {
     fn release(&mut self) {
-        if let Some(sender) = self.sender.take() {
-            self.pool.put_back(sender);
+        if let Some(conn) = self.conn.take() {
+            self.pool.put_back(conn);
         }
     }
 }
@@ -245,13 +324,17 @@ impl HttpBody for PooledBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = self.get_mut();
+        if let Some(conn) = this.conn.as_mut() {
+            // The body's bytes arrive through the connection, which only moves when polled.
+            conn.drive(cx);
+        }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(None) => {
                 this.release();
                 Poll::Ready(None)
             }
             Poll::Ready(Some(Err(error))) => {
-                this.sender = None;
+                this.conn = None;
                 Poll::Ready(Some(Err(error.into())))
             }
             Poll::Ready(Some(Ok(frame))) => {
@@ -262,7 +345,7 @@ impl HttpBody for PooledBody {
             }
             Poll::Pending => {
                 if this.deadline.as_mut().poll(cx).is_ready() {
-                    this.sender = None;
+                    this.conn = None;
                     return Poll::Ready(Some(Err(BodyTimeout.into())));
                 }
                 Poll::Pending
