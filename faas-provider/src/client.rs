@@ -85,7 +85,7 @@ struct BasicAuth {
 
 /// A [`Provider`] that is a remote OpenFaaS provider, reached over its REST API.
 ///
-/// Cheap to clone (one pooled `reqwest::Client` is shared by clones).
+/// Cheap to clone (clones share one `reqwest::Client` and one invocation pool).
 #[derive(Clone)]
 pub struct HttpProvider {
     client: reqwest::Client,
