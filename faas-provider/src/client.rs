@@ -389,8 +389,12 @@ fn plain_http(base: &str) -> Option<PlainHttp> {
     }
     let host = url.host_str()?;
     let authority = format!("{host}:{}", url.port_or_known_default()?);
+    let host_header = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
     Some(PlainHttp {
-        pool: pool::Pool::new(&authority, CONNECT_TIMEOUT)?,
+        pool: pool::Pool::new(&authority, &host_header, CONNECT_TIMEOUT)?,
         prefix: url.path().trim_end_matches('/').to_string(),
     })
 }
@@ -739,5 +743,31 @@ impl HttpProvider {
         self.exchange_json(&call, method, url, namespace)
             .await
             .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_bases_get_an_invocation_pool() {
+        for (base, host, prefix) in [
+            ("http://127.0.0.1:8081", "127.0.0.1:8081", ""),
+            ("http://gateway.example", "gateway.example", ""),
+            (
+                "http://gateway.example:80/prefix",
+                "gateway.example",
+                "/prefix",
+            ),
+            ("http://[::1]:8080/a/b", "[::1]:8080", "/a/b"),
+        ] {
+            let provider = HttpProvider::new(base).unwrap();
+            let plain = provider.plain.as_ref().expect(base);
+            assert_eq!(plain.pool.host(), host, "{base}");
+            assert_eq!(plain.prefix, prefix, "{base}");
+        }
+        let tls = HttpProvider::new("https://gateway.example").unwrap();
+        assert!(tls.plain.is_none(), "https goes through reqwest");
     }
 }

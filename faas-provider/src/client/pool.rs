@@ -67,7 +67,7 @@ impl std::fmt::Display for PoolError {
 pub(super) struct Pool {
     /// `host:port` to connect to (brackets around an IPv6 address).
     authority: String,
-    /// The same, as the `Host` header of every request.
+    /// The `Host` header of every request.
     host: HeaderValue,
     connect_timeout: Duration,
     idle: Mutex<Vec<Conn>>,
@@ -131,14 +131,22 @@ impl Conn {
 }
 
 impl Pool {
-    /// A pool for `authority` (`host:port`); `None` when it is not a valid `Host` value.
-    pub(super) fn new(authority: &str, connect_timeout: Duration) -> Option<Arc<Self>> {
+    /// A pool connecting to `authority` (`host:port`) and sending `host` as the `Host` header
+    /// (without the port when it is the scheme's default, as browsers and `reqwest` do); `None`
+    /// when that is not a valid header value.
+    pub(super) fn new(authority: &str, host: &str, connect_timeout: Duration) -> Option<Arc<Self>> {
         Some(Arc::new(Self {
             authority: authority.to_string(),
-            host: HeaderValue::from_str(authority).ok()?,
+            host: HeaderValue::from_str(host).ok()?,
             connect_timeout,
             idle: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// The `Host` header sent.
+    #[cfg(test)]
+    pub(super) fn host(&self) -> &HeaderValue {
+        &self.host
     }
 
     /// Sends `request` (origin-form URI; `Host` is set here) and waits for the response head,
