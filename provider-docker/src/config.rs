@@ -91,7 +91,7 @@ pub enum Networking {
 pub struct DockerConfig {
     /// The engine (`DOCKER_HOST`); `None` = the local default socket.
     pub docker_host: Option<String>,
-    /// Directory of the provider's own files: `secrets/<namespace>/<name>` (mode 0600) and
+    /// Directory of the provider's own files: `secrets/<namespace>/<name>` (files 0644 in 0700 directories) and
     /// `namespaces/<name>.json` (`state_dir`). Must be on the engine's host: secrets are
     /// bind-mounted from it.
     pub state_dir: PathBuf,

@@ -22,7 +22,7 @@
 //!   drain (no new requests, in-flight ones finish) and remove an old one; a new replica that
 //!   fails rolls everything back.
 //! - **logs** come from the engine (`instance` = container id); **secrets** are files the
-//!   provider owns (`<state_dir>/secrets/<namespace>/<name>`, mode 0600); **namespaces** are
+//!   provider owns (`<state_dir>/secrets/<namespace>/<name>`, files 0644 in 0700 directories); **namespaces** are
 //!   files too (`<state_dir>/namespaces/<name>.json`).
 //!
 //! Networking: host networking with one `127.0.0.1` port per replica (the watchdog's `port`

@@ -1,13 +1,15 @@
 //! The provider's own files under the state directory:
 //!
-//! - `secrets/<namespace>/<name>`: a secret's bytes, mode 0600 (directories 0700), written
-//!   atomically (temporary file + rename); bind-mounted read-only into replicas at
-//!   `/var/openfaas/secrets/<name>`;
+//! - `secrets/<namespace>/<name>`: a secret's bytes, written atomically (temporary file +
+//!   rename); bind-mounted read-only into replicas at `/var/openfaas/secrets/<name>`. Files are
+//!   mode 0644 like faasd's, so a function running as any user (the OpenFaaS templates run as
+//!   a non-root `app`) can read them; the directories are 0700, so on the host only the
+//!   provider's user reaches them;
 //! - `namespaces/<name>.json`: a namespace's labels and annotations. The default namespace
 //!   always exists.
 
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use faas_provider::error::ResourceKind;
@@ -15,6 +17,9 @@ use faas_provider::types::LABEL_OPENFAAS_NAMESPACE;
 use faas_provider::{DEFAULT_NAMESPACE, FunctionNamespace, ProviderError, Result};
 
 use crate::error::internal;
+
+/// Mode of a secret's file (its directory is 0700): readable by a function's non-root user.
+const SECRET_FILE_MODE: u32 = 0o644;
 
 /// Files of secrets and namespaces.
 #[derive(Debug, Clone)]
@@ -123,8 +128,10 @@ impl Store {
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
-                .mode(0o600)
+                .mode(SECRET_FILE_MODE)
                 .open(&temp)?;
+            // Whatever the umask.
+            file.set_permissions(std::fs::Permissions::from_mode(SECRET_FILE_MODE))?;
             file.write_all(value)?;
             file.sync_all()?;
             if create {
@@ -284,7 +291,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secrets_are_private_files() {
+    fn secrets_are_files_in_private_directories() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("state")).unwrap();
         store.write_secret("ns", "key", b"v1", true).unwrap();
@@ -296,7 +303,7 @@ mod tests {
         assert!(path.is_absolute());
         assert_eq!(std::fs::read(&path).unwrap(), b"v1");
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
+        assert_eq!(mode, 0o644);
         let dir_mode = std::fs::metadata(path.parent().unwrap())
             .unwrap()
             .permissions()

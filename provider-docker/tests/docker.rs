@@ -141,7 +141,7 @@ async fn secrets_are_mounted_read_only_and_readable_by_the_function() {
     raw.raw_value = vec![0, 159, 146, 150];
     p.create_secret(raw).await.unwrap();
 
-    // The provider's file: mode 0600 under the state directory.
+    // The provider's file: mode 0644 (any user of the function reads it) in a 0700 directory.
     let file = p
         .state
         .path()
@@ -149,8 +149,10 @@ async fn secrets_are_mounted_read_only_and_readable_by_the_function() {
         .join(faas_provider::DEFAULT_NAMESPACE)
         .join("api-key");
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600);
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&file), 0o644);
+    assert_eq!(mode(file.parent().unwrap()), 0o700);
 
     let mut s = spec("reader", "cat /var/openfaas/secrets/api-key").await;
     s.secrets = vec!["api-key".into(), "raw".into()];
@@ -167,6 +169,12 @@ async fn secrets_are_mounted_read_only_and_readable_by_the_function() {
         .find(|m| m.destination.as_deref() == Some("/var/openfaas/secrets/api-key"))
         .expect("secret mount");
     assert_eq!(mount.rw, Some(false));
+
+    // Inside the container the file keeps its mode: a non-root function user can read it.
+    let mut stat = spec("stat", "stat -c %a /var/openfaas/secrets/api-key").await;
+    stat.secrets = vec!["api-key".into()];
+    p.deploy(stat).await.unwrap();
+    assert_eq!(invoke(&*p, "stat", "").await, (200, "644\n".to_string()));
 
     // Writing to the mount fails inside the function.
     let mut writer = spec("writer", "touch /var/openfaas/secrets/api-key").await;
