@@ -6,7 +6,9 @@
 //! connections in a stack, each one driven **by the task that uses it** (no connection task, no
 //! hand-off between tasks on each request: the request, its response head and body move on the
 //! caller's task), going back to the stack when its response body has been read to the end.
-//! An idle connection is polled when taken, so one the remote closed meanwhile is noticed then.
+//! An idle connection is polled when taken, so one the remote closed meanwhile is noticed then;
+//! one idle longer than [`IDLE_TIMEOUT`] is closed instead (as Go's `http.Transport` does), when
+//! the pool is next used.
 //! HTTPS providers keep going through `reqwest` (TLS, proxies).
 //!
 //! A request is sent again on another connection when hyper gives it back unsent (the idle
@@ -17,7 +19,7 @@
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::HeaderValue;
@@ -32,6 +34,12 @@ use crate::provider::Body;
 
 /// Idle connections kept per provider; more are closed when they come back.
 const MAX_IDLE: usize = 256;
+
+/// How long a connection may sit idle before it is closed rather than reused: Go's
+/// `http.DefaultTransport` value, so a remote keeping connections longer than that is not
+/// relied on. Checked when the pool is used (no timer task): a connection the remote closed
+/// meanwhile holds one socket until then.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Why an exchange failed.
 #[derive(Debug)]
@@ -70,7 +78,9 @@ pub(super) struct Pool {
     /// The `Host` header of every request.
     host: HeaderValue,
     connect_timeout: Duration,
-    idle: Mutex<Vec<Conn>>,
+    idle_timeout: Duration,
+    /// Oldest at the bottom, each with the time it came back.
+    idle: Mutex<Vec<(Instant, Conn)>>,
 }
 
 /// The state machine of one HTTP/1.1 client connection (boxed in [`Conn`]: it is large, and
@@ -139,6 +149,7 @@ impl Pool {
             authority: authority.to_string(),
             host: HeaderValue::from_str(host).ok()?,
             connect_timeout,
+            idle_timeout: IDLE_TIMEOUT,
             idle: Mutex::new(Vec::new()),
         }))
     }
@@ -240,11 +251,16 @@ impl Pool {
         let waker = std::task::Waker::noop();
         let mut cx = Context::from_waker(waker);
         loop {
-            let mut conn = self
-                .idle
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .pop()?;
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            let (since, mut conn) = idle.pop()?;
+            if since.elapsed() > self.idle_timeout {
+                // The newest is stale, so all are: closed (outside the lock).
+                let stale = std::mem::take(&mut *idle);
+                drop(idle);
+                drop((stale, conn));
+                return None;
+            }
+            drop(idle);
             if conn.drive(&mut cx) && conn.is_open() && conn.sender.is_ready() {
                 return Some(conn);
             }
@@ -255,10 +271,18 @@ impl Pool {
         if !conn.is_open() {
             return;
         }
+        let now = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let stale = idle
+            .iter()
+            .take_while(|(since, _)| now.duration_since(*since) > self.idle_timeout)
+            .count();
+        let stale: Vec<_> = idle.drain(..stale).collect();
         if idle.len() < MAX_IDLE {
-            idle.push(conn);
+            idle.push((now, conn));
         }
+        drop(idle);
+        drop(stale);
     }
 
     async fn connect(&self) -> Result<Conn, PoolError> {
@@ -367,5 +391,128 @@ impl HttpBody for PooledBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use http_body_util::BodyExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A keep-alive HTTP/1.1 remote answering `ok` to every bodiless request; counts the
+    /// connections it accepted and those the client closed.
+    async fn remote() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let authority = listener.local_addr().unwrap().to_string();
+        let (accepted, closed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (a, c) = (accepted.clone(), closed.clone());
+        tokio::spawn(async move {
+            loop {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                a.fetch_add(1, Ordering::SeqCst);
+                let c = c.clone();
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    loop {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => seen.extend_from_slice(&buf[..n]),
+                        }
+                        while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                            seen.drain(..end + 4);
+                            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                            if stream.write_all(answer).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    c.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+        });
+        (authority, accepted, closed)
+    }
+
+    fn get() -> http::Request<Body> {
+        http::Request::get("/").body(Body::empty()).unwrap()
+    }
+
+    async fn read(response: http::Response<PooledBody>) -> Bytes {
+        response.into_body().collect().await.unwrap().to_bytes()
+    }
+
+    async fn until(what: &str, check: impl Fn() -> bool) {
+        for _ in 0..500 {
+            if check() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("{what}: not within 5 s");
+    }
+
+    #[tokio::test]
+    async fn connections_idle_past_the_timeout_are_closed_not_reused() {
+        let (authority, accepted, closed) = remote().await;
+        let pool = Arc::new(Pool {
+            idle_timeout: Duration::from_millis(200),
+            ..Arc::into_inner(Pool::new(&authority, &authority, Duration::from_secs(5)).unwrap())
+                .unwrap()
+        });
+        let timeout = Duration::from_secs(5);
+
+        // Two at once: two connections, both idle once their bodies are read.
+        let first = pool.send(get(), timeout).await.unwrap();
+        let second = pool.send(get(), timeout).await.unwrap();
+        assert_eq!(read(first).await, "ok");
+        assert_eq!(read(second).await, "ok");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        assert_eq!(pool.idle.lock().unwrap().len(), 2);
+
+        // Within the timeout: reused.
+        let again = pool.send(get(), timeout).await.unwrap();
+        assert_eq!(read(again).await, "ok");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+
+        // Past it: both closed, a new one opened.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let late = pool.send(get(), timeout).await.unwrap();
+        assert_eq!(read(late).await, "ok");
+        assert_eq!(accepted.load(Ordering::SeqCst), 3);
+        until("both stale connections closed", || {
+            closed.load(Ordering::SeqCst) == 2
+        })
+        .await;
+        assert_eq!(pool.idle.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn stale_connections_under_a_fresh_one_are_closed_when_one_comes_back() {
+        let (authority, accepted, closed) = remote().await;
+        let pool = Arc::new(Pool {
+            idle_timeout: Duration::from_millis(200),
+            ..Arc::into_inner(Pool::new(&authority, &authority, Duration::from_secs(5)).unwrap())
+                .unwrap()
+        });
+        let timeout = Duration::from_secs(5);
+
+        let first = pool.send(get(), timeout).await.unwrap();
+        let second = pool.send(get(), timeout).await.unwrap();
+        assert_eq!(read(first).await, "ok");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        // `first` is stale at the bottom; `second` comes back on top of it.
+        assert_eq!(read(second).await, "ok");
+        until("the stale connection closed", || {
+            closed.load(Ordering::SeqCst) == 1
+        })
+        .await;
+        assert_eq!(pool.idle.lock().unwrap().len(), 1);
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 }
