@@ -21,8 +21,9 @@
 //! - **update** is a rolling replace: start a new replica, wait until healthy, route to it, then
 //!   drain (no new requests, in-flight ones finish) and remove an old one; a new replica that
 //!   fails rolls everything back.
-//! - **logs** come from the engine (`instance` = container id); **secrets** are files the
-//!   provider owns (`<state_dir>/secrets/<namespace>/<name>`, files 0644 in 0700 directories); **namespaces** are
+//! - **logs** come from the engine (`instance` = container id); a follow stream takes in the
+//!   replicas started after it opened (engine events) and ends when the function is deleted;
+//!   **secrets** are files the provider owns (`<state_dir>/secrets/<namespace>/<name>`, files 0644 in 0700 directories); **namespaces** are
 //!   files too (`<state_dir>/namespaces/<name>.json`).
 //!
 //! Networking: host networking with one `127.0.0.1` port per replica (the watchdog's `port`
@@ -750,15 +751,23 @@ impl Provider for DockerProvider {
             .engine
             .store
             .require_namespace(&function.namespace)?;
-        let records = self
-            .inner
-            .engine
+        let engine = &self.inner.engine;
+        // Opened first: a replica started while the containers are listed is not missed.
+        let watch = request.follow.then(|| {
+            let filters = labels::filters(
+                &engine.config.scope,
+                Some(&function.namespace),
+                Some(&function.name),
+            );
+            logs::watch(&engine.docker, filters)
+        });
+        let records = engine
             .records(Some(&function.namespace), Some(&function.name))
             .await?;
         if records.is_empty() {
             return Err(ProviderError::function_not_found(&function));
         }
-        Ok(logs::stream(&self.inner.engine.docker, &records, request).await)
+        Ok(logs::stream(&engine.docker, &records, request, watch).await)
     }
 
     async fn list_namespaces(&self) -> Result<Vec<String>> {

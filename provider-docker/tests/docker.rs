@@ -575,6 +575,87 @@ async fn logs_come_from_the_engine() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_stream_takes_in_later_replicas_and_ends_on_delete() {
+    let p = provider().await;
+    p.deploy(spec("followed", "cat").await).await.unwrap();
+    let first = p.replicas("followed").await[0].clone();
+    let first_id = first.id.clone().unwrap();
+    let mut follow = LogRequest::new(function("followed"));
+    follow.follow = true;
+    follow.since = Some(chrono::Utc::now());
+    let mut stream = p.logs(follow).await.unwrap();
+    assert_eq!(invoke(&*p, "followed", "12345").await.0, 200);
+
+    // Scaled up: the new replica's first line (its watchdog starting) arrives.
+    p.scale(&function("followed"), 2).await.unwrap();
+    let ids: HashSet<String> = p
+        .replicas("followed")
+        .await
+        .iter()
+        .filter_map(|r| r.id.clone())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let second_id = ids.iter().find(|id| **id != first_id).unwrap().clone();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let found = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = stream.next().await {
+            seen.push((line.instance.clone(), line.text.clone()));
+            if line.instance == second_id && line.text.starts_with("Listening on") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(found, Ok(true), "lines seen: {seen:?}");
+
+    // The first replica crashes and is restarted by the engine: its new run is followed,
+    // its old lines are not sent again.
+    let pid = first.state.as_ref().unwrap().pid.unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let found = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = stream.next().await {
+            seen.push((line.instance.clone(), line.text.clone()));
+            if line.instance == first_id && line.text.starts_with("Listening on") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(found, Ok(true), "lines seen: {seen:?}");
+    let starts = |id: &str| {
+        seen.iter()
+            .filter(|(instance, text)| instance == id && text.starts_with("Listening on"))
+            .count()
+    };
+    assert_eq!((starts(&first_id), starts(&second_id)), (1, 1), "{seen:?}");
+    // Each line once, though the engine's events are replayed from before the stream opened.
+    let wrote: Vec<_> = seen
+        .iter()
+        .filter(|(_, text)| text.contains("Wrote 5 Bytes"))
+        .collect();
+    assert_eq!(wrote.len(), 1, "{seen:?}");
+
+    // Deleted: the stream ends.
+    p.delete(&function("followed")).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = stream.next().await {
+            seen.push((line.instance, line.text));
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the follow stream outlived the function: {seen:?}"
+    );
+}
+
 async fn wait_for_logs(p: &common::TestProvider, needle: &str) -> Vec<faas_provider::LogMessage> {
     for _ in 0..100 {
         let lines: Vec<_> = p
