@@ -157,6 +157,9 @@ struct Inner {
     orchestration: &'static str,
     /// One lock per function: mutations of a function are serialized (in this process).
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Invocations that reached each function (by Lambda name), since this process started
+    /// or the function was deployed: Lambda keeps no such count (CloudWatch has it, delayed).
+    invocations: Mutex<HashMap<String, u64>>,
 }
 
 /// What the provider needs besides its configuration.
@@ -186,6 +189,7 @@ impl LambdaProvider {
                 secrets,
                 orchestration: parts.orchestration,
                 locks: Mutex::new(HashMap::new()),
+                invocations: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -388,6 +392,14 @@ impl Inner {
     fn status(&self, view: &View) -> FunctionStatus {
         let mut status = FunctionStatus::from_deployment(&view.spec, view.created);
         status.namespace = self.config.namespace.clone();
+        let lambda_name = self.lambda_name(&view.spec.service);
+        status.invocation_count = self
+            .invocations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&lambda_name)
+            .copied()
+            .unwrap_or(0) as f64;
         status.replicas = view.reserved.map(u64::from).unwrap_or(1);
         let serving = matches!(
             view.configuration.state(),
@@ -672,6 +684,10 @@ impl Inner {
             .await
             .map_err(|e| from_sdk(e, Subject::Function(&function.to_string())))?;
         self.invoker.removed(&lambda_name).await;
+        self.invocations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&lambda_name);
         tracing::info!(%function, "deleted");
         Ok(())
     }
@@ -757,7 +773,16 @@ impl Inner {
         let qualified = function.to_string();
         let (payload, head) = invoke::request_payload(request).await?;
         match self.invoker.invoke(&lambda_name, &qualified, payload).await {
-            Ok(invoked) => Ok(invoke::response(invoked, head)),
+            Ok(invoked) => {
+                // It ran (its answer may still be an error of its own).
+                *self
+                    .invocations
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .entry(lambda_name)
+                    .or_default() += 1;
+                Ok(invoke::response(invoked, head))
+            }
             Err(ProviderError::Throttled(reason)) => {
                 // Scaled to zero (reserved 0) is "no endpoints" in the gateway's contract, so
                 // that scale-from-zero kicks in; a busy function is 429.
