@@ -10,9 +10,10 @@
 //!   not manifest order). Every byte is counted and hashed here: more bytes than the
 //!   descriptor's size stop the download at once, and size and digest are both checked at the
 //!   end. Descriptor `urls` (foreign layers) are never followed.
-//! - Credentials: anonymous, basic, bearer, or a Docker `config.json` (`auths` entries).
+//! - Credentials: anonymous, basic, bearer, or a Docker `config.json` (`auths` entries and
+//!   credential helpers, read by `registry-auth` when the image is first resolved).
 
-mod docker_config;
+mod credentials;
 
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ use oci_client::{Client, Reference};
 use serde::Deserialize;
 use sha2::Digest as _;
 
-pub use docker_config::docker_config_path;
+pub use credentials::docker_config_path;
 
 use crate::flatten::Compression;
 use crate::package::{Architecture, PackageError};
@@ -56,9 +57,11 @@ pub enum RegistryCredentials {
     },
     /// A bearer token sent as is.
     Bearer(String),
-    /// The `auths` entry for the image's registry in a Docker `config.json`: the given file,
-    /// or (`None`) `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. No entry (or no
-    /// file at the default place) means anonymous. Credential helpers are not run.
+    /// The credentials for the image's registry in a Docker `config.json`: the given file, or
+    /// (`None`) `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. Its `credHelpers`
+    /// helper, else its `auths` entry, else the `credsStore` helper; none of them (or no file
+    /// at the default place) means anonymous. Identity tokens are refused. Read when the image
+    /// is first resolved.
     DockerConfig(Option<std::path::PathBuf>),
 }
 
@@ -175,7 +178,9 @@ impl Blob {
 pub struct ImageSource {
     client: Client,
     reference: Reference,
-    auth: RegistryAuth,
+    credentials: RegistryCredentials,
+    /// `credentials` as oci-client takes them, once known.
+    auth: tokio::sync::OnceCell<RegistryAuth>,
 }
 
 #[derive(Deserialize)]
@@ -377,16 +382,6 @@ impl ImageSource {
                 message: format!("unsupported digest {digest:?}"),
             })?;
         }
-        let auth = match credentials {
-            RegistryCredentials::Anonymous => RegistryAuth::Anonymous,
-            RegistryCredentials::Basic { username, password } => {
-                RegistryAuth::Basic(username.clone(), password.clone())
-            }
-            RegistryCredentials::Bearer(token) => RegistryAuth::Bearer(token.clone()),
-            RegistryCredentials::DockerConfig(path) => {
-                docker_config::auth_for(path.as_deref(), reference.resolve_registry())?
-            }
-        };
         let protocol = if insecure_registries.is_empty() {
             ClientProtocol::Https
         } else {
@@ -402,8 +397,29 @@ impl ImageSource {
         Ok(ImageSource {
             client,
             reference,
-            auth,
+            credentials: credentials.clone(),
+            auth: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// The credentials as oci-client takes them; a Docker config (and its helpers) is read
+    /// on first use.
+    async fn auth(&self) -> Result<&RegistryAuth, PackageError> {
+        self.auth
+            .get_or_try_init(|| async {
+                Ok(match &self.credentials {
+                    RegistryCredentials::Anonymous => RegistryAuth::Anonymous,
+                    RegistryCredentials::Basic { username, password } => {
+                        RegistryAuth::Basic(username.clone(), password.clone())
+                    }
+                    RegistryCredentials::Bearer(token) => RegistryAuth::Bearer(token.clone()),
+                    RegistryCredentials::DockerConfig(path) => {
+                        credentials::auth_for(path.as_deref(), self.reference.resolve_registry())
+                            .await?
+                    }
+                })
+            })
+            .await
     }
 
     /// The parsed reference (`registry/repository:tag[@digest]`).
@@ -420,10 +436,11 @@ impl ImageSource {
         let mut reference = self.reference.clone();
         let mut index_digest = None;
         let mut expected_size = None;
+        let auth = self.auth().await?;
         for _ in 0..=MAX_INDEX_DEPTH {
             let (body, digest) = self
                 .client
-                .pull_manifest_raw(&reference, &self.auth, &accepted)
+                .pull_manifest_raw(&reference, auth, &accepted)
                 .await
                 .map_err(|e| self.map_error(e))?;
             if let Some(size) = expected_size
