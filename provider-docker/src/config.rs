@@ -239,13 +239,9 @@ impl DockerConfig {
 
     /// The Docker config file to read registry credentials from, if any.
     pub(crate) fn credentials_file(&self) -> Option<PathBuf> {
-        if let Some(path) = &self.docker_config {
-            return Some(path.clone());
-        }
-        let dir = std::env::var_os("DOCKER_CONFIG")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".docker")))?;
-        Some(dir.join("config.json"))
+        self.docker_config
+            .clone()
+            .or_else(registry_auth::default_path)
     }
 }
 

@@ -34,6 +34,10 @@ use serde::Deserialize;
 use tokio::io::AsyncWriteExt as _;
 
 /// The registry Docker Hub images come from, as `config.json` and credential helpers name it.
+/// How long a credential helper may take (a hung helper would otherwise hold up every pull;
+/// the helper is killed past it).
+const HELPER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub const DOCKER_HUB: &str = "https://index.docker.io/v1/";
 
 /// Longest helper output quoted in an error.
@@ -362,9 +366,9 @@ impl DockerConfig {
                 _ => {}
             }
         }
-        let output = child
-            .wait_with_output()
+        let output = tokio::time::timeout(HELPER_TIMEOUT, child.wait_with_output())
             .await
+            .map_err(|_| fail(format!("no answer within {HELPER_TIMEOUT:?}")))?
             .map_err(|e| fail(e.to_string()))?;
         if !output.status.success() {
             let stdout = String::from_utf8_lossy(&output.stdout);

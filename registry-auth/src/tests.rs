@@ -270,3 +270,12 @@ fn debug_hides_secrets() {
     assert!(shown.contains("alice") && shown.contains("r.io"), "{shown}");
     assert!(!shown.contains("secret"), "{shown}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_hung_helper_is_given_up_on() {
+    let fixture = Fixture::new(r#"{"credsStore":"hang"}"#);
+    fixture.helper("hang", "exec sleep 600");
+    // The clock is paused: it jumps to the time bound once nothing else can happen.
+    let message = fixture.lookup("r.io").await.unwrap_err().to_string();
+    assert!(message.contains("no answer within 30s"), "{message}");
+}
