@@ -598,17 +598,7 @@ async fn a_follow_stream_takes_in_later_replicas_and_ends_on_delete() {
     assert_eq!(ids.len(), 2);
     let second_id = ids.iter().find(|id| **id != first_id).unwrap().clone();
     let mut seen: Vec<(String, String)> = Vec::new();
-    let found = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = stream.next().await {
-            seen.push((line.instance.clone(), line.text.clone()));
-            if line.instance == second_id && line.text.starts_with("Listening on") {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    assert_eq!(found, Ok(true), "lines seen: {seen:?}");
+    until_listening(&mut stream, &second_id, &mut seen).await;
 
     // The first replica crashes and is restarted by the engine: its new run is followed,
     // its old lines are not sent again.
@@ -618,17 +608,7 @@ async fn a_follow_stream_takes_in_later_replicas_and_ends_on_delete() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let found = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = stream.next().await {
-            seen.push((line.instance.clone(), line.text.clone()));
-            if line.instance == first_id && line.text.starts_with("Listening on") {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    assert_eq!(found, Ok(true), "lines seen: {seen:?}");
+    until_listening(&mut stream, &first_id, &mut seen).await;
     let starts = |id: &str| {
         seen.iter()
             .filter(|(instance, text)| instance == id && text.starts_with("Listening on"))
@@ -654,6 +634,27 @@ async fn a_follow_stream_takes_in_later_replicas_and_ends_on_delete() {
         ended.is_ok(),
         "the follow stream outlived the function: {seen:?}"
     );
+}
+
+/// Reads a follow stream, noting every `(instance, text)` in `seen`, until replica `id`'s
+/// watchdog says it is listening.
+async fn until_listening(
+    stream: &mut faas_provider::LogStream,
+    id: &str,
+    seen: &mut Vec<(String, String)>,
+) {
+    let found = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = stream.next().await {
+            let listening = line.instance == id && line.text.starts_with("Listening on");
+            seen.push((line.instance, line.text));
+            if listening {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(found, Ok(true), "{id} not listening; lines seen: {seen:?}");
 }
 
 async fn wait_for_logs(p: &common::TestProvider, needle: &str) -> Vec<faas_provider::LogMessage> {

@@ -457,32 +457,39 @@ mod tests {
         panic!("{what}: not within 5 s");
     }
 
+    /// A pool to `authority` whose connections go stale after 200 ms idle.
+    fn short_idle_pool(authority: &str) -> Arc<Pool> {
+        let pool = Pool::new(authority, authority, Duration::from_secs(5)).unwrap();
+        Arc::new(Pool {
+            idle_timeout: Duration::from_millis(200),
+            ..Arc::into_inner(pool).unwrap()
+        })
+    }
+
+    /// Bound of each exchange in these tests.
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
     #[tokio::test]
     async fn connections_idle_past_the_timeout_are_closed_not_reused() {
         let (authority, accepted, closed) = remote().await;
-        let pool = Arc::new(Pool {
-            idle_timeout: Duration::from_millis(200),
-            ..Arc::into_inner(Pool::new(&authority, &authority, Duration::from_secs(5)).unwrap())
-                .unwrap()
-        });
-        let timeout = Duration::from_secs(5);
+        let pool = short_idle_pool(&authority);
 
         // Two at once: two connections, both idle once their bodies are read.
-        let first = pool.send(get(), timeout).await.unwrap();
-        let second = pool.send(get(), timeout).await.unwrap();
+        let first = pool.send(get(), TIMEOUT).await.unwrap();
+        let second = pool.send(get(), TIMEOUT).await.unwrap();
         assert_eq!(read(first).await, "ok");
         assert_eq!(read(second).await, "ok");
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
         assert_eq!(pool.idle.lock().unwrap().len(), 2);
 
         // Within the timeout: reused.
-        let again = pool.send(get(), timeout).await.unwrap();
+        let again = pool.send(get(), TIMEOUT).await.unwrap();
         assert_eq!(read(again).await, "ok");
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
 
         // Past it: both closed, a new one opened.
         tokio::time::sleep(Duration::from_millis(400)).await;
-        let late = pool.send(get(), timeout).await.unwrap();
+        let late = pool.send(get(), TIMEOUT).await.unwrap();
         assert_eq!(read(late).await, "ok");
         assert_eq!(accepted.load(Ordering::SeqCst), 3);
         until("both stale connections closed", || {
@@ -495,15 +502,10 @@ mod tests {
     #[tokio::test]
     async fn stale_connections_under_a_fresh_one_are_closed_when_one_comes_back() {
         let (authority, accepted, closed) = remote().await;
-        let pool = Arc::new(Pool {
-            idle_timeout: Duration::from_millis(200),
-            ..Arc::into_inner(Pool::new(&authority, &authority, Duration::from_secs(5)).unwrap())
-                .unwrap()
-        });
-        let timeout = Duration::from_secs(5);
+        let pool = short_idle_pool(&authority);
 
-        let first = pool.send(get(), timeout).await.unwrap();
-        let second = pool.send(get(), timeout).await.unwrap();
+        let first = pool.send(get(), TIMEOUT).await.unwrap();
+        let second = pool.send(get(), TIMEOUT).await.unwrap();
         assert_eq!(read(first).await, "ok");
         tokio::time::sleep(Duration::from_millis(400)).await;
         // `first` is stale at the bottom; `second` comes back on top of it.
