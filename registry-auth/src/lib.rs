@@ -34,11 +34,11 @@ use serde::Deserialize;
 use tokio::io::AsyncWriteExt as _;
 
 /// The registry Docker Hub images come from, as `config.json` and credential helpers name it.
+pub const DOCKER_HUB: &str = "https://index.docker.io/v1/";
+
 /// How long a credential helper may take (a hung helper would otherwise hold up every pull;
 /// the helper is killed past it).
 const HELPER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-pub const DOCKER_HUB: &str = "https://index.docker.io/v1/";
 
 /// Longest helper output quoted in an error.
 const MAX_QUOTED: usize = 300;
