@@ -121,7 +121,14 @@ impl HttpProvider {
     /// A client for the provider at `base_url` (`http://` or `https://`, optionally with a
     /// path prefix; no credentials, query or fragment). Nothing is contacted yet.
     pub fn new(base_url: &str) -> Result<Self> {
-        let (base, name) = validate_base_url(base_url)?;
+        let url = validate_base_url(base_url)?;
+        let base = url.as_str().trim_end_matches('/').to_string();
+        // Validated: the URL has a host, and http(s) has a known default port.
+        let name = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or(80)
+        );
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true)
@@ -129,7 +136,7 @@ impl HttpProvider {
             .no_proxy()
             .build()
             .map_err(|e| ProviderError::backend(name.clone(), e))?;
-        let plain = plain_http(&base);
+        let plain = plain_http(&url, &name);
         Ok(Self {
             client,
             plain,
@@ -343,7 +350,7 @@ fn route_supported<T>(result: Result<T>) -> Result<bool> {
     }
 }
 
-fn validate_base_url(input: &str) -> Result<(String, String)> {
+fn validate_base_url(input: &str) -> Result<Url> {
     let shown = if input.contains('@') {
         "<url with credentials>"
     } else {
@@ -362,39 +369,31 @@ fn validate_base_url(input: &str) -> Result<(String, String)> {
             "invalid provider URL: credentials must not be part of the URL; use with_basic_auth",
         ));
     }
-    let host = match url.host_str() {
-        Some(host) if !host.is_empty() => host.to_string(),
-        _ => {
-            return Err(ProviderError::invalid(format!(
-                "invalid provider URL {shown:?}: a host is required"
-            )));
-        }
-    };
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(ProviderError::invalid(format!(
+            "invalid provider URL {shown:?}: a host is required"
+        )));
+    }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(ProviderError::invalid(format!(
             "invalid provider URL {shown:?}: a query or fragment is not allowed"
         )));
     }
-    let port = url.port_or_known_default().unwrap_or(80);
-    let base = url.as_str().trim_end_matches('/').to_string();
-    Ok((base, format!("{host}:{port}")))
+    Ok(url)
 }
 
-/// The invocation pool of an `http://` base URL (`None` for `https://`, which goes through
-/// `reqwest` and its TLS).
-fn plain_http(base: &str) -> Option<PlainHttp> {
-    let url = Url::parse(base).ok()?;
+/// The invocation pool of an `http://` base URL, connecting to `authority` (`host:port`);
+/// `None` for `https://`, which goes through `reqwest` and its TLS.
+fn plain_http(url: &Url, authority: &str) -> Option<PlainHttp> {
     if url.scheme() != "http" {
         return None;
     }
-    let host = url.host_str()?;
-    let authority = format!("{host}:{}", url.port_or_known_default()?);
     let host_header = match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
+        Some(port) => format!("{}:{port}", url.host_str()?),
+        None => url.host_str()?.to_string(),
     };
     Some(PlainHttp {
-        pool: pool::Pool::new(&authority, &host_header, CONNECT_TIMEOUT)?,
+        pool: pool::Pool::new(authority, &host_header, CONNECT_TIMEOUT)?,
         prefix: url.path().trim_end_matches('/').to_string(),
     })
 }

@@ -57,11 +57,7 @@ pub(super) async fn invoke(
     let mut response = match &provider.plain {
         Some(plain) => {
             let uri = format!("{}{target}", plain.prefix);
-            let uri = Uri::try_from(uri).map_err(|e| {
-                ProviderError::invalid(format!(
-                    "cannot build the invocation URL for {function}: {e}"
-                ))
-            })?;
+            let uri = Uri::try_from(uri).map_err(|e| bad_target(function, e))?;
             let mut outgoing = http::Request::new(body.unwrap_or_else(Body::empty));
             *outgoing.method_mut() = parts.method;
             *outgoing.uri_mut() = uri;
@@ -77,11 +73,8 @@ pub(super) async fn invoke(
             response.map(Body::new)
         }
         None => {
-            let url = Url::parse(&format!("{}{target}", provider.base)).map_err(|e| {
-                ProviderError::invalid(format!(
-                    "cannot build the invocation URL for {function}: {e}"
-                ))
-            })?;
+            let url = Url::parse(&format!("{}{target}", provider.base))
+                .map_err(|e| bad_target(function, e))?;
             let mut outgoing = reqwest::Request::new(parts.method, url);
             if let Some(body) = body {
                 *outgoing.body_mut() = Some(reqwest::Body::wrap_stream(body.into_data_stream()));
@@ -103,6 +96,12 @@ pub(super) async fn invoke(
     strip_hop_by_hop(response.headers_mut());
     *response.extensions_mut() = Extensions::new();
     Ok(response)
+}
+
+fn bad_target(function: &FunctionRef, error: impl std::fmt::Display) -> ProviderError {
+    ProviderError::invalid(format!(
+        "cannot build the invocation URL for {function}: {error}"
+    ))
 }
 
 fn timeout(provider: &HttpProvider, function: &FunctionRef) -> ProviderError {
