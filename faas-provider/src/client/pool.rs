@@ -404,9 +404,17 @@ mod tests {
 
     use super::*;
 
-    /// A keep-alive HTTP/1.1 remote answering `ok` to every bodiless request; counts the
-    /// connections it accepted and those the client closed.
+    /// A keep-alive HTTP/1.1 remote answering `ok` to every request; counts the connections
+    /// it accepted and those the client closed.
     async fn remote() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+        remote_answering(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await
+    }
+
+    /// A keep-alive HTTP/1.1 remote writing `answer` as soon as each request head arrives
+    /// (whatever else comes is not waited for), with its connection counters.
+    async fn remote_answering(
+        answer: &'static [u8],
+    ) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let authority = listener.local_addr().unwrap().to_string();
         let (accepted, closed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
@@ -426,7 +434,6 @@ mod tests {
                         }
                         while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
                             seen.drain(..end + 4);
-                            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
                             if stream.write_all(answer).await.is_err() {
                                 return;
                             }
@@ -516,5 +523,48 @@ mod tests {
         .await;
         assert_eq!(pool.idle.lock().unwrap().len(), 1);
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn invoke_after_an_early_answer_to_an_unfinished_request_body() {
+        use std::convert::Infallible;
+
+        use futures::StreamExt as _;
+
+        use crate::client::HttpProvider;
+        use crate::provider::{FunctionRef, Provider as _};
+
+        const GUARD: Duration = Duration::from_secs(60);
+        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nearly";
+        let (authority, _, _) = remote_answering(answer).await;
+        let p = HttpProvider::new(&format!("http://{authority}")).unwrap();
+        let echo = FunctionRef::new("echo", "dev");
+        // The caller's body never ends.
+        let endless = futures::stream::once(async { Ok::<_, Infallible>(Bytes::from("part")) })
+            .chain(futures::stream::pending());
+        let request = http::Request::post("/")
+            .body(Body::from_stream(endless))
+            .unwrap();
+        let response = tokio::time::timeout(GUARD, p.invoke(&echo, request))
+            .await
+            .expect("the early answer arrives")
+            .unwrap();
+        let body = tokio::time::timeout(GUARD, response.into_body().collect())
+            .await
+            .expect("the early answer's body ends")
+            .unwrap()
+            .to_bytes();
+        assert_eq!(&body[..], b"early");
+        // The connection is still busy sending that body: the next call does not wait on it.
+        let next = tokio::time::timeout(GUARD, async {
+            let request = http::Request::get("/next").body(Body::empty()).unwrap();
+            let response = p.invoke(&echo, request).await.unwrap();
+            let status = response.status();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8(body.to_vec()).unwrap())
+        })
+        .await
+        .expect("the next call is not stuck behind the unfinished body");
+        assert_eq!(next, (http::StatusCode::OK, "early".to_string()));
     }
 }
