@@ -91,9 +91,9 @@ pub enum Networking {
 pub struct DockerConfig {
     /// The engine (`DOCKER_HOST`); `None` = the local default socket.
     pub docker_host: Option<String>,
-    /// Directory of the provider's own files: `secrets/<namespace>/<name>` (files 0644 in 0700 directories) and
-    /// `namespaces/<name>.json` (`state_dir`). Must be on the engine's host: secrets are
-    /// bind-mounted from it.
+    /// Directory of the provider's own files: `secrets/<namespace>/<name>` (files 0644 in 0700
+    /// directories) and `namespaces/<name>.json` (`state_dir`). Must be on the engine's host:
+    /// secrets are bind-mounted from it.
     pub state_dir: PathBuf,
     /// Replica networking (`docker_network` = a network name; else host networking with
     /// `port_range` and `function_bind`).

@@ -23,8 +23,9 @@
 //!   fails rolls everything back.
 //! - **logs** come from the engine (`instance` = container id); a follow stream takes in the
 //!   replicas started after it opened (engine events) and ends when the function is deleted;
-//!   **secrets** are files the provider owns (`<state_dir>/secrets/<namespace>/<name>`, files 0644 in 0700 directories); **namespaces** are
-//!   files too (`<state_dir>/namespaces/<name>.json`).
+//!   **secrets** are files the provider owns (`<state_dir>/secrets/<namespace>/<name>`, files
+//!   0644 in 0700 directories); **namespaces** are files too
+//!   (`<state_dir>/namespaces/<name>.json`).
 //!
 //! Networking: host networking with one `127.0.0.1` port per replica (the watchdog's `port`
 //! and `bind_address`), or a user-chosen Docker network ([`Networking::Network`]), where

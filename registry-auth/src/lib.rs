@@ -254,11 +254,6 @@ impl DockerConfig {
         self
     }
 
-    /// The file it was read from.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The credentials for `registry` (a host, `host:port`, or a key such as [`DOCKER_HUB`]):
     /// its `credHelpers` helper, else its `auths` entry, else the `credsStore` helper.
     pub async fn credentials_for(&self, registry: &str) -> Result<Option<Credentials>, Error> {
