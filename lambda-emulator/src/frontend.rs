@@ -15,7 +15,13 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 
-use crate::{EmulatorError, LATEST, MAX_ASYNC_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES, Shared};
+use crate::error::EmulatorError;
+use crate::invoke::Shared;
+use crate::invoke_result::LATEST;
+use crate::runtime_api::MAX_PAYLOAD_BYTES;
+
+/// Largest `Event` (asynchronous) invoke payload.
+pub const MAX_ASYNC_PAYLOAD_BYTES: usize = 1024 * 1024;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()

@@ -19,7 +19,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 use tokio::sync::watch;
 
-use crate::EmulatorError;
+use crate::error::EmulatorError;
 
 /// Where `/var/task` is inside a container sandbox.
 pub const CONTAINER_TASK_ROOT: &str = "/var/task";

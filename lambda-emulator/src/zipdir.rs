@@ -3,7 +3,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::EmulatorError;
+use crate::error::EmulatorError;
 
 /// Lambda's limit on the unzipped size of a function (250 MB).
 pub const MAX_UNZIPPED_BYTES: u64 = 250 * 1024 * 1024;
@@ -44,4 +44,28 @@ pub fn extract_zip(zip: &Path, dest: &Path) -> Result<(), EmulatorError> {
         }
     })?;
     Ok(())
+}
+
+/// Extract `zip` into a fresh directory under `parent` (or the system temp dir) and return it:
+/// a convenience for `--zip` and for tests. The directory is readable by everyone (0755) so a
+/// non-root sandbox user can read it.
+pub fn extract_zip_to_temp(
+    zip: &Path,
+    parent: Option<&Path>,
+) -> Result<tempfile::TempDir, EmulatorError> {
+    let builder = {
+        let mut b = tempfile::Builder::new();
+        b.prefix("faas-lambda-task-");
+        b
+    };
+    let dir = match parent {
+        Some(p) => builder.tempdir_in(p),
+        None => builder.tempdir(),
+    }
+    .map_err(|source| EmulatorError::Io {
+        what: "creating the task directory".into(),
+        source,
+    })?;
+    extract_zip(zip, dir.path())?;
+    Ok(dir)
 }

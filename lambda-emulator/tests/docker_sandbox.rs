@@ -1,4 +1,4 @@
-//! The emulator with the Docker sandbox (test-infra.md §5): a busybox-only image, the task dir
+//! The emulator with the Docker sandbox: a busybox-only image, the task dir
 //! read-only at /var/task, tmpfs /tmp, user 993:993, host network. Passing here proves the
 //! function does not lean on the image being at `/`.
 

@@ -32,6 +32,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use watchdog::{Body, Mode, ProcessEnv, Watchdog, WatchdogConfig, WatchdogError};
 
@@ -368,17 +369,16 @@ fn accepted(what: &'static str, response: &http::Response<Bytes>) -> Result<(), 
     }
 }
 
+/// Bytes escaped in a request id: everything but RFC 3986's unreserved characters.
+const ID_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encode a request id for a path segment (ids are UUIDs; anything else is escaped).
 fn encode_id(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(id, ID_ESCAPED).to_string()
 }
 
 /// What one invocation produced.
