@@ -2,12 +2,11 @@
 
 use chrono::{Datelike, Utc};
 use faas_provider::types::{LABEL_FAAS_FUNCTION, LABEL_SCALE_MIN, StringMap};
-use faas_provider::{
-    FunctionDeployment, FunctionNamespace, FunctionResources, FunctionStatus, ProviderError, Secret,
-};
+use faas_provider::{FunctionDeployment, FunctionResources, FunctionStatus, ProviderError, Secret};
 
 use crate::harness::{
-    Cleanup, deploy, describe_result, echo_spec, in_default, spec_ref, unique_name, wait_for_status,
+    Cleanup, create_namespace, deploy, describe_result, echo_spec, echo_spec_in, in_default,
+    spec_ref, unique_name, wait_for_status,
 };
 use crate::outcome::{Context, Failure, Outcome};
 use crate::{Target, ensure, ensure_eq, fail, skip};
@@ -184,12 +183,7 @@ pub async fn list_of_empty_namespace_is_empty(t: &Target) -> Outcome {
         skip!("needs namespace_mutation to get a namespace known to be empty");
     }
     let cleanup = Cleanup::new(t);
-    let namespace = unique_name();
-    cleanup.namespace(&namespace);
-    t.provider
-        .create_namespace(FunctionNamespace::new(&namespace))
-        .await
-        .context("create namespace")?;
+    let namespace = create_namespace(t, &cleanup).await?;
     let list = t
         .provider
         .list(&namespace)
@@ -346,8 +340,7 @@ pub async fn get_missing_is_not_found(t: &Target) -> Outcome {
 /// Deploying into a namespace that does not exist is an invalid request (400), and creates nothing.
 pub async fn deploy_into_missing_namespace_is_invalid(t: &Target) -> Outcome {
     let cleanup = Cleanup::new(t);
-    let mut spec = echo_spec(t, &unique_name());
-    spec.namespace = unique_name();
+    let spec = echo_spec_in(t, &unique_name(), &unique_name());
     let function = spec_ref(t, &spec);
     cleanup.function(&function);
     let result = t.provider.deploy(spec).await;

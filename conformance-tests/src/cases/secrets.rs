@@ -2,7 +2,7 @@
 
 use faas_provider::{ProviderError, Secret};
 
-use crate::harness::{Cleanup, describe_result, unique_name};
+use crate::harness::{Cleanup, create_namespace, describe_result, unique_name};
 use crate::outcome::{Context, Failure, Outcome};
 use crate::{Target, ensure, ensure_eq, skip};
 
@@ -180,12 +180,7 @@ pub async fn secrets_are_per_namespace(t: &Target) -> Outcome {
         skip!("needs namespace_mutation for a second namespace");
     }
     let cleanup = Cleanup::new(t);
-    let namespace = unique_name();
-    cleanup.namespace(&namespace);
-    t.provider
-        .create_namespace(faas_provider::FunctionNamespace::new(&namespace))
-        .await
-        .context("create namespace")?;
+    let namespace = create_namespace(t, &cleanup).await?;
     let secret = Secret::new(unique_name(), namespace.clone(), "v");
     cleanup.secret(&secret.name, &namespace);
     t.provider
