@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use crate::echo::{Echo, preview};
 use crate::outcome::{Context, Failure};
-use crate::target::{CleanupTasks, Target};
+use crate::target::{CleanupTasks, EchoFormat, Target};
 
 /// A name no other case or run uses: `conf-<8 random hex digits>`.
 pub fn unique_name() -> String {
@@ -405,7 +405,7 @@ pub fn refused_by_watchdog(
     status: StatusCode,
     headers: &HeaderMap,
 ) -> bool {
-    t.echo.format == crate::EchoFormat::WatchdogEnv
+    t.echo.format == EchoFormat::WatchdogEnv
         && (*method == Method::OPTIONS || *method == Method::HEAD)
         && status == StatusCode::METHOD_NOT_ALLOWED
         && !headers.contains_key("x-openfaas-internal")

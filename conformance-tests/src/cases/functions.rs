@@ -9,7 +9,8 @@ use crate::harness::{
     spec_ref, unique_name, wait_for_status,
 };
 use crate::outcome::{Context, Failure, Outcome};
-use crate::{Target, ensure, ensure_eq, fail, skip};
+use crate::target::Target;
+use crate::{ensure, ensure_eq, fail, skip};
 
 /// An annotation whose value is multi-line JSON (the certifier deploys one).
 pub(crate) const MULTILINE_JSON: &str = "{\n  \"name\": \"conformance\",\n  \"nested\": {\"list\": [1, 2, 3], \"flag\": true},\n  \"text\": \"a \\\"quoted\\\" word\"\n}\n";

@@ -8,7 +8,8 @@ use crate::harness::{
     is_no_endpoint, refused_by_watchdog, unique_name, wait_for_status_within, wait_ready,
 };
 use crate::outcome::{Context, Failure, Outcome};
-use crate::{Target, ensure, ensure_eq, skip};
+use crate::target::Target;
+use crate::{ensure, ensure_eq, skip};
 
 async fn method_is_echoed(t: &Target, method: Method) -> Outcome {
     let cleanup = Cleanup::new(t);

@@ -6,7 +6,8 @@ use http::Method;
 
 use crate::harness::{Call, Cleanup, deploy_echo, eventually, invoke_echo, unique_name};
 use crate::outcome::{Context, Failure, Outcome};
-use crate::{Target, ensure, ensure_eq};
+use crate::target::Target;
+use crate::{ensure, ensure_eq};
 
 fn require_logs(t: &Target) -> Outcome {
     if t.caps.logs {

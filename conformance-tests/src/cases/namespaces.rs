@@ -9,7 +9,8 @@ use crate::harness::{
     echo_spec_in, invoke_echo, unique_name, wait_ready,
 };
 use crate::outcome::{Context, Failure, Outcome};
-use crate::{Target, ensure, ensure_eq};
+use crate::target::Target;
+use crate::{ensure, ensure_eq};
 
 fn require_mutation(t: &Target) -> Outcome {
     if t.caps.namespace_mutation {

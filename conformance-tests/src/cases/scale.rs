@@ -8,7 +8,8 @@ use crate::harness::{
     is_no_endpoint, summary, unique_name, wait_for_status, wait_ready,
 };
 use crate::outcome::{Context, Outcome};
-use crate::{Target, ensure, ensure_eq, skip};
+use crate::target::Target;
+use crate::{ensure, ensure_eq, skip};
 
 /// Scaling up reaches the replica count (desired at once, available eventually); scaling down
 /// follows; availableReplicas never exceeds replicas on the way.

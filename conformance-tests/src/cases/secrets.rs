@@ -4,7 +4,8 @@ use faas_provider::{ProviderError, Secret};
 
 use crate::harness::{Cleanup, create_namespace, describe_result, unique_name};
 use crate::outcome::{Context, Failure, Outcome};
-use crate::{Target, ensure, ensure_eq, skip};
+use crate::target::Target;
+use crate::{ensure, ensure_eq, skip};
 
 fn require_secrets(t: &Target) -> Outcome {
     if t.caps.secrets {

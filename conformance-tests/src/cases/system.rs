@@ -4,7 +4,8 @@ use faas_provider::{FunctionNamespace, LogRequest, ProviderError, Secret};
 
 use crate::harness::{describe_result, in_default, unique_name};
 use crate::outcome::{Context, Outcome};
-use crate::{Target, ensure, skip};
+use crate::target::Target;
+use crate::{ensure, skip};
 
 /// `info` names the provider and its orchestration (certifier Test_ProviderInfo).
 pub async fn info_names_provider_and_orchestration(t: &Target) -> Outcome {
