@@ -1,7 +1,8 @@
 //! # conformance-tests
 //!
-//! The OpenFaaS provider API's behaviour as code (openfaas-api.md), run by every backend of
-//! this workspace and by anyone else's through the `faas-conformance` binary.
+//! The OpenFaaS provider API's behaviour as code (the REST API the OpenFaaS gateway and faas-cli
+//! call on a provider such as faas-netes or faasd), run by every backend of this workspace and
+//! by anyone else's through the `faas-conformance` binary.
 //!
 //! - Each case is `pub async fn case(t: &Target) -> Outcome` in [`cases`]: it deploys uniquely
 //!   named functions (`conf-<8 hex>`), removes them with a [`Cleanup`] guard even when it fails,

@@ -1,4 +1,6 @@
-//! Function CRUD through the `Provider` trait (openfaas-api.md §1.1–1.5, §10, §13).
+//! Function CRUD through the `Provider` trait, as the OpenFaaS `/system/functions` and
+//! `/system/function/{name}` routes define it: every field of a deployment round-trips, invalid
+//! requests are refused, the `com.openfaas.scale.min` label sets the initial replicas.
 
 use chrono::{Datelike, Utc};
 use faas_provider::types::{LABEL_FAAS_FUNCTION, LABEL_SCALE_MIN, StringMap};
@@ -12,7 +14,7 @@ use crate::outcome::{Context, Failure, Outcome};
 use crate::target::Target;
 use crate::{ensure, ensure_eq, fail, skip};
 
-/// An annotation whose value is multi-line JSON (the certifier deploys one).
+/// An annotation whose value is multi-line JSON (the OpenFaaS certifier deploys one).
 pub(crate) const MULTILINE_JSON: &str = "{\n  \"name\": \"conformance\",\n  \"nested\": {\"list\": [1, 2, 3], \"flag\": true},\n  \"text\": \"a \\\"quoted\\\" word\"\n}\n";
 
 fn map(pairs: &[(&str, &str)]) -> StringMap {
@@ -52,7 +54,7 @@ pub(crate) fn full_spec(t: &Target, name: &str, secret: Option<&str>) -> Functio
     spec
 }
 
-/// Checks that `status` echoes every field of `spec` as the certifier compares them.
+/// Checks that `status` echoes every field of `spec` as the OpenFaaS certifier compares them.
 pub(crate) fn check_echoes_spec(
     status: &FunctionStatus,
     spec: &FunctionDeployment,
@@ -379,7 +381,7 @@ pub async fn deploy_with_missing_secret_is_invalid(t: &Target) -> Outcome {
     Ok(())
 }
 
-/// Label `com.openfaas.scale.min=2` starts the function with 2 replicas (certifier
+/// Label `com.openfaas.scale.min=2` starts the function with 2 replicas (OpenFaaS certifier
 /// Test_ScaleMinimum).
 pub async fn scale_min_label_sets_initial_replicas(t: &Target) -> Outcome {
     if t.caps.max_replicas.is_some_and(|max| max < 2) {

@@ -1,4 +1,5 @@
-//! Invocation through the `Provider` trait (openfaas-api.md §2).
+//! Invocation through the `Provider` trait: what the OpenFaaS gateway's `/function/{name}` proxy
+//! passes to a function (method, path, query, headers, body) and answers when there is none.
 
 use bytes::Bytes;
 use http::{Method, StatusCode};

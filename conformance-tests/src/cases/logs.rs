@@ -1,4 +1,5 @@
-//! Function logs through the `Provider` trait (openfaas-api.md §3).
+//! Function logs through the `Provider` trait (the OpenFaaS `/system/logs` route): history,
+//! tail and follow.
 
 use faas_provider::{FunctionRef, LogMessage, LogRequest};
 use futures::StreamExt;

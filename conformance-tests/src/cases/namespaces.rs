@@ -1,4 +1,5 @@
-//! Namespaces through the `Provider` trait (openfaas-api.md §1.10, §1.11).
+//! Namespaces through the `Provider` trait (the OpenFaaS `/system/namespaces` and
+//! `/system/namespace/{name}` routes; creating, updating and deleting them is optional).
 
 use faas_provider::types::LABEL_OPENFAAS_NAMESPACE;
 use faas_provider::{FunctionNamespace, FunctionRef, ProviderError};

@@ -1,4 +1,4 @@
-//! Secrets CRUD through the `Provider` trait (openfaas-api.md §1.8).
+//! Secrets CRUD through the `Provider` trait (the OpenFaaS `/system/secrets` routes).
 
 use faas_provider::{ProviderError, Secret};
 

@@ -244,7 +244,7 @@ pub async fn http_list_is_an_array_never_null(t: &Target) -> Outcome {
 }
 
 /// `labels` and `annotations` are always objects in status and list entries, even when the
-/// deployment had none (the certifier dereferences both).
+/// deployment had none (the OpenFaaS certifier dereferences both).
 pub async fn http_status_always_has_labels_and_annotations(t: &Target) -> Outcome {
     let raw = Raw::of(t)?;
     let cleanup = Cleanup::new(t);

@@ -68,8 +68,9 @@ pub async fn http_scale_takes_namespace_from_query_or_body(t: &Target) -> Outcom
     Ok(())
 }
 
-/// Over the wire, the scale-from-zero contract (§5): scale to 0 answers 200/202 and the status
-/// shows no replicas; invoking answers 503; scale to 1 makes it answer again.
+/// Over the wire, the scale-from-zero contract the OpenFaaS gateway relies on: scale to 0
+/// answers 200/202 and the status shows no replicas; invoking answers 503; scale to 1 makes it
+/// answer again.
 pub async fn http_scale_from_zero_contract(t: &Target) -> Outcome {
     let raw = Raw::of(t)?;
     if !t.caps.scale_to_zero {
