@@ -15,7 +15,8 @@ pub type CaseFn = for<'a> fn(&'a Target) -> BoxFuture<'a, Outcome>;
 /// One named case.
 #[derive(Clone, Copy)]
 pub struct Case {
-    /// The function's name, unique across areas (also the test's name under [`suite!`]).
+    /// The function's name, unique across areas (also the test's name under
+    /// [`suite!`](crate::suite!)).
     pub name: &'static str,
     /// The module it lives in: `functions`, `scale`, `invoke`, `secrets`, `logs`,
     /// `namespaces`, `system`, `http`.
