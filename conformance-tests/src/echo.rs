@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
-use crate::EchoFormat;
+use crate::target::EchoFormat;
 
 /// What the echo function saw of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use faas_provider::{
-    Body, FunctionDeployment, FunctionRef, FunctionStatus, Provider, ProviderError,
+    Body, FunctionDeployment, FunctionNamespace, FunctionRef, FunctionStatus, Provider,
+    ProviderError,
 };
 use http::{HeaderMap, Method, StatusCode};
 use http_body_util::BodyExt;
@@ -14,7 +15,7 @@ use tokio::time::Instant;
 
 use crate::echo::{Echo, preview};
 use crate::outcome::{Context, Failure};
-use crate::target::{CleanupTasks, Target};
+use crate::target::{CleanupTasks, EchoFormat, Target};
 
 /// A name no other case or run uses: `conf-<8 random hex digits>`.
 pub fn unique_name() -> String {
@@ -199,6 +200,13 @@ pub fn echo_spec(t: &Target, name: &str) -> FunctionDeployment {
     spec
 }
 
+/// A deployment of the echo function named `name`, in `namespace`.
+pub fn echo_spec_in(t: &Target, name: &str, namespace: &str) -> FunctionDeployment {
+    let mut spec = echo_spec(t, name);
+    spec.namespace = namespace.to_string();
+    spec
+}
+
 /// The reference of `spec` (its namespace, or the default one when empty).
 pub fn spec_ref(t: &Target, spec: &FunctionDeployment) -> FunctionRef {
     let namespace = if spec.namespace.is_empty() {
@@ -222,6 +230,28 @@ pub async fn deploy(
         .await
         .context(format!("deploy {function}"))?;
     Ok(function)
+}
+
+/// Deploys the echo function named `name` into `namespace` (registered for cleanup first),
+/// without waiting for it to be ready.
+pub async fn deploy_echo_in(
+    t: &Target,
+    cleanup: &Cleanup,
+    name: &str,
+    namespace: &str,
+) -> Result<FunctionRef, Failure> {
+    deploy(t, cleanup, echo_spec_in(t, name, namespace)).await
+}
+
+/// Creates a uniquely named namespace through the provider, registered for cleanup first.
+pub async fn create_namespace(t: &Target, cleanup: &Cleanup) -> Result<String, Failure> {
+    let name = unique_name();
+    cleanup.namespace(&name);
+    t.provider
+        .create_namespace(FunctionNamespace::new(&name))
+        .await
+        .context(format!("create namespace {name}"))?;
+    Ok(name)
 }
 
 /// Deploys a uniquely named echo function and waits until it is ready.
@@ -375,7 +405,7 @@ pub fn refused_by_watchdog(
     status: StatusCode,
     headers: &HeaderMap,
 ) -> bool {
-    t.echo.format == crate::EchoFormat::WatchdogEnv
+    t.echo.format == EchoFormat::WatchdogEnv
         && (*method == Method::OPTIONS || *method == Method::HEAD)
         && status == StatusCode::METHOD_NOT_ALLOWED
         && !headers.contains_key("x-openfaas-internal")

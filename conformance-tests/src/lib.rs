@@ -1,7 +1,8 @@
 //! # conformance-tests
 //!
-//! The OpenFaaS provider API's behaviour as code (openfaas-api.md), run by every backend of
-//! this workspace and by anyone else's through the `faas-conformance` binary.
+//! The OpenFaaS provider API's behaviour as code (the REST API the OpenFaaS gateway and faas-cli
+//! call on a provider such as faas-netes or faasd), run by every backend of this workspace and
+//! by anyone else's through the `faas-conformance` binary.
 //!
 //! - Each case is `pub async fn case(t: &Target) -> Outcome` in [`cases`]: it deploys uniquely
 //!   named functions (`conf-<8 hex>`), removes them with a [`Cleanup`] guard even when it fails,
@@ -28,43 +29,19 @@
 //! trait cannot show: status codes, JSON shapes, Go-style input, basic auth and proxy routing.
 #![warn(missing_docs)]
 
-use std::time::Instant;
-
-use futures::future::BoxFuture;
-use serde::Serialize;
-
 pub mod cases;
 mod echo;
 pub mod harness;
 mod outcome;
 pub mod raw;
+mod runner;
 mod target;
 
 pub use echo::Echo;
 pub use harness::Cleanup;
 pub use outcome::{Context, Failure, Outcome};
+pub use runner::{CASES, Case, CaseFn, CaseReport, Report, Status, run_all, run_case, select};
 pub use target::{EchoFormat, EchoFunction, HttpTarget, Target, Timeouts};
-
-/// A case: `fn(&Target) -> future of Outcome`.
-pub type CaseFn = for<'a> fn(&'a Target) -> BoxFuture<'a, Outcome>;
-
-/// One named case.
-#[derive(Clone, Copy)]
-pub struct Case {
-    /// The function's name, unique across areas (also the test's name under [`suite!`]).
-    pub name: &'static str,
-    /// The module it lives in: `functions`, `scale`, `invoke`, `secrets`, `logs`,
-    /// `namespaces`, `system`, `http`.
-    pub area: &'static str,
-    /// Runs it.
-    pub run: CaseFn,
-}
-
-impl std::fmt::Debug for Case {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}::{}", self.area, self.name)
-    }
-}
 
 /// Calls `$callback!` with `$args` followed by every case as `area::name`: the one list both
 /// [`CASES`] and [`suite!`] are built from.
@@ -181,8 +158,8 @@ macro_rules! __with_cases {
 macro_rules! __define_cases {
     (() $($area:ident :: $name:ident),* $(,)?) => {
         /// Every case, in the order [`run_all`] runs them.
-        pub const CASES: &[Case] = &[
-            $(Case {
+        pub const CASES: &[$crate::Case] = &[
+            $($crate::Case {
                 name: stringify!($name),
                 area: stringify!($area),
                 run: |t| Box::pin($crate::cases::$area::$name(t)),
@@ -190,8 +167,6 @@ macro_rules! __define_cases {
         ];
     };
 }
-
-__with_cases!(__define_cases!());
 
 /// Expands to one `#[tokio::test]` per case (named after it), each building its target with
 /// `factory` — an `async fn() -> Target` or a closure returning such a future.
@@ -223,233 +198,9 @@ macro_rules! __suite_tests {
     };
 }
 
-/// What a case ended as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// It passed.
-    Pass,
-    /// The provider broke the contract.
-    Fail,
-    /// It does not apply to the target.
-    Skip,
-}
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Pass => "pass",
-            Self::Fail => "fail",
-            Self::Skip => "skip",
-        })
-    }
-}
-
-/// One case's result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CaseReport {
-    /// Case name.
-    pub name: String,
-    /// Case area.
-    pub area: String,
-    /// Pass, fail or skip.
-    pub status: Status,
-    /// Why it failed or was skipped (empty on pass).
-    pub reason: String,
-    /// How long it took, cleanup included.
-    pub duration_ms: u64,
-}
-
-impl std::fmt::Display for CaseReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.status, self.name)?;
-        if !self.reason.is_empty() {
-            write!(f, ": {}", self.reason)?;
-        }
-        Ok(())
-    }
-}
-
-/// The results of a run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Report {
-    /// Cases that passed.
-    pub passed: usize,
-    /// Cases that failed.
-    pub failed: usize,
-    /// Cases that were skipped.
-    pub skipped: usize,
-    /// Every case's result, in run order.
-    pub cases: Vec<CaseReport>,
-}
-
-impl Report {
-    /// A report over `cases`.
-    pub fn new(cases: Vec<CaseReport>) -> Self {
-        let count = |status| cases.iter().filter(|c| c.status == status).count();
-        Self {
-            passed: count(Status::Pass),
-            failed: count(Status::Fail),
-            skipped: count(Status::Skip),
-            cases,
-        }
-    }
-
-    /// `N passed, N failed`, with `, N skipped` when any were.
-    pub fn summary(&self) -> String {
-        let mut line = format!("{} passed, {} failed", self.passed, self.failed);
-        if self.skipped > 0 {
-            line.push_str(&format!(", {} skipped", self.skipped));
-        }
-        line
-    }
-
-    /// True when no case failed.
-    pub fn success(&self) -> bool {
-        self.failed == 0
-    }
-}
-
-/// The cases whose name or area contains `filter` (all when `None`).
-pub fn select(filter: Option<&str>) -> impl Iterator<Item = &'static Case> {
-    CASES
-        .iter()
-        .filter(move |case| filter.is_none_or(|f| case.name.contains(f) || case.area == f))
-}
-
-/// Runs one case on its own task (a panic is a failure), bounded by `timeouts.case`, then
-/// waits for its cleanup.
-pub async fn run_case(target: &Target, case: &Case) -> CaseReport {
-    let started = Instant::now();
-    let owned = target.clone();
-    let run = case.run;
-    let limit = target.timeouts.case;
-    let task = tokio::spawn(async move {
-        let t = owned;
-        tokio::time::timeout(limit, run(&t)).await
-    });
-    let outcome = match task.await {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(_)) => Err(Failure::failed(format!(
-            "the case did not finish within {limit:?}"
-        ))),
-        Err(join) if join.is_panic() => {
-            let payload = join.into_panic();
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "non-text panic".to_string());
-            Err(Failure::failed(format!("the case panicked: {message}")))
-        }
-        Err(join) => Err(Failure::failed(format!("the case's task failed: {join}"))),
-    };
-    target.settle().await;
-    let (status, reason) = match outcome {
-        Ok(()) => (Status::Pass, String::new()),
-        Err(Failure::Failed(reason)) => (Status::Fail, reason),
-        Err(Failure::Skipped(reason)) => (Status::Skip, reason),
-    };
-    CaseReport {
-        name: case.name.to_string(),
-        area: case.area.to_string(),
-        status,
-        reason,
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    }
-}
-
-/// Runs every case matching `filter` (by name substring or exact area), one after the other.
-pub async fn run_all(target: &Target, filter: Option<&str>) -> Report {
-    let mut reports = Vec::new();
-    for case in select(filter) {
-        reports.push(run_case(target, case).await);
-    }
-    Report::new(reports)
-}
-
 #[doc(hidden)]
 pub mod __private {
     pub use tokio;
 
-    use crate::{CASES, Status, Target, run_case};
-
-    /// Runs the named case; panics (failing the test) when it fails, prints when skipped.
-    pub async fn run_named(target: Target, name: &str) {
-        let Some(case) = CASES.iter().find(|c| c.name == name) else {
-            panic!("no conformance case named {name}");
-        };
-        let report = run_case(&target, case).await;
-        match report.status {
-            Status::Pass => {}
-            Status::Skip => eprintln!("skipped {name}: {}", report.reason),
-            Status::Fail => panic!("conformance case {name} failed: {}", report.reason),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn case_names_are_unique_and_areas_known() {
-        let mut names: Vec<&str> = CASES.iter().map(|c| c.name).collect();
-        names.sort_unstable();
-        let before = names.len();
-        names.dedup();
-        assert_eq!(names.len(), before, "duplicate case names");
-        for case in CASES {
-            assert!(
-                [
-                    "functions",
-                    "scale",
-                    "invoke",
-                    "secrets",
-                    "logs",
-                    "namespaces",
-                    "system",
-                    "http"
-                ]
-                .contains(&case.area),
-                "{case:?}"
-            );
-        }
-        assert!(CASES.len() >= 40, "{} cases", CASES.len());
-    }
-
-    #[test]
-    fn summary_line() {
-        let case = |status| CaseReport {
-            name: "c".into(),
-            area: "a".into(),
-            status,
-            reason: String::new(),
-            duration_ms: 0,
-        };
-        let report = Report::new(vec![
-            case(Status::Pass),
-            case(Status::Fail),
-            case(Status::Pass),
-        ]);
-        assert_eq!(report.summary(), "2 passed, 1 failed");
-        assert!(!report.success());
-        let report = Report::new(vec![case(Status::Pass), case(Status::Skip)]);
-        assert_eq!(report.summary(), "1 passed, 0 failed, 1 skipped");
-        assert!(report.success());
-    }
-
-    #[test]
-    fn filter_by_name_or_area() {
-        assert!(select(Some("secret")).all(|c| c.name.contains("secret") || c.area == "secret"));
-        assert_eq!(
-            select(Some("logs")).count(),
-            CASES
-                .iter()
-                .filter(|c| c.area == "logs" || c.name.contains("logs"))
-                .count()
-        );
-        assert_eq!(select(None).count(), CASES.len());
-    }
+    pub use crate::runner::run_named;
 }

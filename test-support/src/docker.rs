@@ -1,5 +1,5 @@
 //! A Docker Engine for tests: the user's (`DOCKER_HOST`) or a private `dockerd` started as root
-//! on its own socket, data root and exec root (test-infra.md §1).
+//! on its own socket, data root and exec root.
 
 use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;

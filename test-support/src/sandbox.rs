@@ -1,6 +1,6 @@
 //! Lambda sandbox fixtures: a task directory (what Lambda extracts at `/var/task`) built from a
 //! test image without the packager, the busybox-only sandbox image for Docker, and
-//! cargo-lambda's Runtime API emulator as an independent peer for the shim (test-infra.md §5).
+//! cargo-lambda's Runtime API emulator as an independent peer for the shim.
 
 use std::collections::BTreeMap;
 use std::io::Read;

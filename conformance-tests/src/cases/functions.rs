@@ -1,18 +1,20 @@
-//! Function CRUD through the `Provider` trait (openfaas-api.md §1.1–1.5, §10, §13).
+//! Function CRUD through the `Provider` trait, as the OpenFaaS `/system/functions` and
+//! `/system/function/{name}` routes define it: every field of a deployment round-trips, invalid
+//! requests are refused, the `com.openfaas.scale.min` label sets the initial replicas.
 
 use chrono::{Datelike, Utc};
 use faas_provider::types::{LABEL_FAAS_FUNCTION, LABEL_SCALE_MIN, StringMap};
-use faas_provider::{
-    FunctionDeployment, FunctionNamespace, FunctionResources, FunctionStatus, ProviderError, Secret,
-};
+use faas_provider::{FunctionDeployment, FunctionResources, FunctionStatus, ProviderError, Secret};
 
 use crate::harness::{
-    Cleanup, deploy, describe_result, echo_spec, in_default, spec_ref, unique_name, wait_for_status,
+    Cleanup, create_namespace, deploy, describe_result, echo_spec, echo_spec_in, in_default,
+    spec_ref, unique_name, wait_for_status,
 };
 use crate::outcome::{Context, Failure, Outcome};
-use crate::{Target, ensure, ensure_eq, fail, skip};
+use crate::target::Target;
+use crate::{ensure, ensure_eq, fail, skip};
 
-/// An annotation whose value is multi-line JSON (the certifier deploys one).
+/// An annotation whose value is multi-line JSON (the OpenFaaS certifier deploys one).
 pub(crate) const MULTILINE_JSON: &str = "{\n  \"name\": \"conformance\",\n  \"nested\": {\"list\": [1, 2, 3], \"flag\": true},\n  \"text\": \"a \\\"quoted\\\" word\"\n}\n";
 
 fn map(pairs: &[(&str, &str)]) -> StringMap {
@@ -52,7 +54,7 @@ pub(crate) fn full_spec(t: &Target, name: &str, secret: Option<&str>) -> Functio
     spec
 }
 
-/// Checks that `status` echoes every field of `spec` as the certifier compares them.
+/// Checks that `status` echoes every field of `spec` as the OpenFaaS certifier compares them.
 pub(crate) fn check_echoes_spec(
     status: &FunctionStatus,
     spec: &FunctionDeployment,
@@ -184,12 +186,7 @@ pub async fn list_of_empty_namespace_is_empty(t: &Target) -> Outcome {
         skip!("needs namespace_mutation to get a namespace known to be empty");
     }
     let cleanup = Cleanup::new(t);
-    let namespace = unique_name();
-    cleanup.namespace(&namespace);
-    t.provider
-        .create_namespace(FunctionNamespace::new(&namespace))
-        .await
-        .context("create namespace")?;
+    let namespace = create_namespace(t, &cleanup).await?;
     let list = t
         .provider
         .list(&namespace)
@@ -346,8 +343,7 @@ pub async fn get_missing_is_not_found(t: &Target) -> Outcome {
 /// Deploying into a namespace that does not exist is an invalid request (400), and creates nothing.
 pub async fn deploy_into_missing_namespace_is_invalid(t: &Target) -> Outcome {
     let cleanup = Cleanup::new(t);
-    let mut spec = echo_spec(t, &unique_name());
-    spec.namespace = unique_name();
+    let spec = echo_spec_in(t, &unique_name(), &unique_name());
     let function = spec_ref(t, &spec);
     cleanup.function(&function);
     let result = t.provider.deploy(spec).await;
@@ -385,7 +381,7 @@ pub async fn deploy_with_missing_secret_is_invalid(t: &Target) -> Outcome {
     Ok(())
 }
 
-/// Label `com.openfaas.scale.min=2` starts the function with 2 replicas (certifier
+/// Label `com.openfaas.scale.min=2` starts the function with 2 replicas (OpenFaaS certifier
 /// Test_ScaleMinimum).
 pub async fn scale_min_label_sets_initial_replicas(t: &Target) -> Outcome {
     if t.caps.max_replicas.is_some_and(|max| max < 2) {

@@ -1,4 +1,5 @@
-//! Invocation through the `Provider` trait (openfaas-api.md §2).
+//! Invocation through the `Provider` trait: what the OpenFaaS gateway's `/function/{name}` proxy
+//! passes to a function (method, path, query, headers, body) and answers when there is none.
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
@@ -8,7 +9,8 @@ use crate::harness::{
     is_no_endpoint, refused_by_watchdog, unique_name, wait_for_status_within, wait_ready,
 };
 use crate::outcome::{Context, Failure, Outcome};
-use crate::{Target, ensure, ensure_eq, skip};
+use crate::target::Target;
+use crate::{ensure, ensure_eq, skip};
 
 async fn method_is_echoed(t: &Target, method: Method) -> Outcome {
     let cleanup = Cleanup::new(t);

@@ -1,4 +1,5 @@
-//! Function logs through the `Provider` trait (openfaas-api.md §3).
+//! Function logs through the `Provider` trait (the OpenFaaS `/system/logs` route): history,
+//! tail and follow.
 
 use faas_provider::{FunctionRef, LogMessage, LogRequest};
 use futures::StreamExt;
@@ -6,7 +7,8 @@ use http::Method;
 
 use crate::harness::{Call, Cleanup, deploy_echo, eventually, invoke_echo, unique_name};
 use crate::outcome::{Context, Failure, Outcome};
-use crate::{Target, ensure, ensure_eq};
+use crate::target::Target;
+use crate::{ensure, ensure_eq};
 
 fn require_logs(t: &Target) -> Outcome {
     if t.caps.logs {

@@ -1,14 +1,17 @@
-//! Namespaces through the `Provider` trait (openfaas-api.md §1.10, §1.11).
+//! Namespaces through the `Provider` trait (the OpenFaaS `/system/namespaces` and
+//! `/system/namespace/{name}` routes; creating, updating and deleting them is optional).
 
 use faas_provider::types::LABEL_OPENFAAS_NAMESPACE;
 use faas_provider::{FunctionNamespace, FunctionRef, ProviderError};
 use http::Method;
 
 use crate::harness::{
-    Call, Cleanup, deploy, describe_result, echo_spec, invoke_echo, unique_name, wait_ready,
+    Call, Cleanup, create_namespace, deploy, deploy_echo_in, describe_result, echo_spec,
+    echo_spec_in, invoke_echo, unique_name, wait_ready,
 };
 use crate::outcome::{Context, Failure, Outcome};
-use crate::{Target, ensure, ensure_eq};
+use crate::target::Target;
+use crate::{ensure, ensure_eq};
 
 fn require_mutation(t: &Target) -> Outcome {
     if t.caps.namespace_mutation {
@@ -16,17 +19,6 @@ fn require_mutation(t: &Target) -> Outcome {
     } else {
         Err(Failure::skipped("namespace mutation is not supported"))
     }
-}
-
-/// Creates a uniquely named namespace, registered for cleanup.
-async fn create(t: &Target, cleanup: &Cleanup) -> Result<String, Failure> {
-    let name = unique_name();
-    cleanup.namespace(&name);
-    t.provider
-        .create_namespace(FunctionNamespace::new(&name))
-        .await
-        .context(format!("create namespace {name}"))?;
-    Ok(name)
 }
 
 /// The namespace list contains the default namespace.
@@ -48,7 +40,7 @@ pub async fn namespaces_list_contains_default(t: &Target) -> Outcome {
 pub async fn namespace_create_get_update_delete(t: &Target) -> Outcome {
     require_mutation(t)?;
     let cleanup = Cleanup::new(t);
-    let name = create(t, &cleanup).await?;
+    let name = create_namespace(t, &cleanup).await?;
     let got = t
         .provider
         .get_namespace(&name)
@@ -125,7 +117,7 @@ pub async fn namespace_create_get_update_delete(t: &Target) -> Outcome {
 pub async fn namespace_create_duplicate_is_already_exists(t: &Target) -> Outcome {
     require_mutation(t)?;
     let cleanup = Cleanup::new(t);
-    let name = create(t, &cleanup).await?;
+    let name = create_namespace(t, &cleanup).await?;
     let result = t
         .provider
         .create_namespace(FunctionNamespace::new(&name))
@@ -172,10 +164,8 @@ pub async fn namespace_missing_is_not_found(t: &Target) -> Outcome {
 pub async fn namespace_deploy_list_and_invoke(t: &Target) -> Outcome {
     require_mutation(t)?;
     let cleanup = Cleanup::new(t);
-    let namespace = create(t, &cleanup).await?;
-    let mut spec = echo_spec(t, &unique_name());
-    spec.namespace = namespace.clone();
-    let function = deploy(t, &cleanup, spec).await?;
+    let namespace = create_namespace(t, &cleanup).await?;
+    let function = deploy_echo_in(t, &cleanup, &unique_name(), &namespace).await?;
     let status = t
         .provider
         .get(&function)
@@ -221,15 +211,14 @@ pub async fn namespace_deploy_list_and_invoke(t: &Target) -> Outcome {
 pub async fn same_name_in_two_namespaces(t: &Target) -> Outcome {
     require_mutation(t)?;
     let cleanup = Cleanup::new(t);
-    let namespace = create(t, &cleanup).await?;
+    let namespace = create_namespace(t, &cleanup).await?;
     let name = unique_name();
     let mut first = echo_spec(t, &name);
     first
         .env_vars
         .insert("WHERE".to_string(), "default".to_string());
     let in_default = deploy(t, &cleanup, first).await?;
-    let mut second = echo_spec(t, &name);
-    second.namespace = namespace.clone();
+    let mut second = echo_spec_in(t, &name, &namespace);
     second
         .env_vars
         .insert("WHERE".to_string(), "other".to_string());
@@ -265,10 +254,8 @@ pub async fn same_name_in_two_namespaces(t: &Target) -> Outcome {
 pub async fn delete_namespace_with_functions(t: &Target) -> Outcome {
     require_mutation(t)?;
     let cleanup = Cleanup::new(t);
-    let namespace = create(t, &cleanup).await?;
-    let mut spec = echo_spec(t, &unique_name());
-    spec.namespace = namespace.clone();
-    let function = deploy(t, &cleanup, spec).await?;
+    let namespace = create_namespace(t, &cleanup).await?;
+    let function = deploy_echo_in(t, &cleanup, &unique_name(), &namespace).await?;
     match t.provider.delete_namespace(&namespace).await {
         Ok(()) => {
             let get = t.provider.get(&function).await;

@@ -1,4 +1,5 @@
-//! Replicas: scale up and down, to zero and back (openfaas-api.md §1.6, §5).
+//! Replicas through the `Provider` trait (the OpenFaaS `/system/scale-function/{name}` route):
+//! scale up and down, to zero and back.
 
 use faas_provider::ProviderError;
 use http::Method;
@@ -8,7 +9,8 @@ use crate::harness::{
     is_no_endpoint, summary, unique_name, wait_for_status, wait_ready,
 };
 use crate::outcome::{Context, Outcome};
-use crate::{Target, ensure, ensure_eq, skip};
+use crate::target::Target;
+use crate::{ensure, ensure_eq, skip};
 
 /// Scaling up reaches the replica count (desired at once, available eventually); scaling down
 /// follows; availableReplicas never exceeds replicas on the way.
@@ -112,8 +114,9 @@ pub async fn scale_missing_is_not_found(t: &Target) -> Outcome {
     Ok(())
 }
 
-/// The gateway's scale-from-zero contract (§5): at 0 replicas the status says 0/0 and invoking
-/// answers "no endpoint" (503); scaling back to 1 makes it ready and invocable again.
+/// The scale-from-zero contract the OpenFaaS gateway relies on: at 0 replicas the status says
+/// 0/0 and invoking answers "no endpoint" (503); scaling back to 1 makes it ready and invocable
+/// again.
 pub async fn scale_to_zero_and_back(t: &Target) -> Outcome {
     if !t.caps.scale_to_zero {
         skip!("scale_to_zero is not declared");

@@ -1,10 +1,11 @@
-//! Secrets CRUD through the `Provider` trait (openfaas-api.md §1.8).
+//! Secrets CRUD through the `Provider` trait (the OpenFaaS `/system/secrets` routes).
 
 use faas_provider::{ProviderError, Secret};
 
-use crate::harness::{Cleanup, describe_result, unique_name};
+use crate::harness::{Cleanup, create_namespace, describe_result, unique_name};
 use crate::outcome::{Context, Failure, Outcome};
-use crate::{Target, ensure, ensure_eq, skip};
+use crate::target::Target;
+use crate::{ensure, ensure_eq, skip};
 
 fn require_secrets(t: &Target) -> Outcome {
     if t.caps.secrets {
@@ -180,12 +181,7 @@ pub async fn secrets_are_per_namespace(t: &Target) -> Outcome {
         skip!("needs namespace_mutation for a second namespace");
     }
     let cleanup = Cleanup::new(t);
-    let namespace = unique_name();
-    cleanup.namespace(&namespace);
-    t.provider
-        .create_namespace(faas_provider::FunctionNamespace::new(&namespace))
-        .await
-        .context("create namespace")?;
+    let namespace = create_namespace(t, &cleanup).await?;
     let secret = Secret::new(unique_name(), namespace.clone(), "v");
     cleanup.secret(&secret.name, &namespace);
     t.provider

@@ -1,12 +1,14 @@
-//! Info, health and capability honesty (openfaas-api.md §1.7, §4).
+//! Info (`/system/info`), health (`/healthz`) and capability honesty: a capability declared off
+//! answers `Unsupported`.
 
 use faas_provider::{FunctionNamespace, LogRequest, ProviderError, Secret};
 
 use crate::harness::{describe_result, in_default, unique_name};
 use crate::outcome::{Context, Outcome};
-use crate::{Target, ensure, skip};
+use crate::target::Target;
+use crate::{ensure, skip};
 
-/// `info` names the provider and its orchestration (certifier Test_ProviderInfo).
+/// `info` names the provider and its orchestration (OpenFaaS certifier Test_ProviderInfo).
 pub async fn info_names_provider_and_orchestration(t: &Target) -> Outcome {
     let info = t.provider.info().await.context("info")?;
     ensure!(
