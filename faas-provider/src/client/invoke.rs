@@ -3,7 +3,7 @@
 //! Bodies are streamed both ways; the remote's answer (any status) is the result, and only a
 //! failure to get one is an error.
 
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderValue};
 use http::{Extensions, Uri};
 use http_body::Body as _;
 use reqwest::Url;
@@ -11,18 +11,8 @@ use reqwest::Url;
 use super::HttpProvider;
 use super::pool::PoolError;
 use crate::error::{ProviderError, Result};
+use crate::headers::strip_hop_by_hop;
 use crate::provider::{Body, FunctionRef};
-
-/// Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy ones Go's reverse proxy strips).
-const HOP_BY_HOP: &[HeaderName] = &[
-    header::CONNECTION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-];
 
 pub(super) async fn invoke(
     provider: &HttpProvider,
@@ -118,28 +108,6 @@ fn unavailable(provider: &HttpProvider, function: &FunctionRef, reason: String) 
     }
 }
 
-/// Removes hop-by-hop headers, including those the `Connection` header names.
-pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
-        .collect();
-    for name in named.iter().chain(HOP_BY_HOP) {
-        headers.remove(name);
-    }
-    let proxy: Vec<HeaderName> = headers
-        .keys()
-        .filter(|name| name.as_str().starts_with("proxy-") || name.as_str() == "keep-alive")
-        .cloned()
-        .collect();
-    for name in proxy {
-        headers.remove(name);
-    }
-}
-
 /// `/function/{name}.{namespace}{path}?{query}` (just `{name}` when the namespace is empty),
 /// to append to the provider's base URL, from the invocation's URI, whose path is confined to
 /// the function: dot segments are resolved without climbing above it.
@@ -223,19 +191,6 @@ fn dot_segment(segment: &str) -> Option<usize> {
     }
 }
 
-/// Percent-encodes all but RFC 3986 unreserved characters.
-pub(super) fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,29 +237,5 @@ mod tests {
         );
         assert!(target(&FunctionRef::new("..", "x"), "/").is_err());
         assert!(target(&FunctionRef::new("", "x"), "/").is_err());
-    }
-
-    #[test]
-    fn hop_by_hop_headers_are_removed() {
-        let mut headers = HeaderMap::new();
-        for (k, v) in [
-            ("connection", "keep-alive, x-private"),
-            ("keep-alive", "timeout=5"),
-            ("x-private", "1"),
-            ("proxy-authorization", "Basic x"),
-            ("proxy-connection", "keep-alive"),
-            ("te", "trailers"),
-            ("trailer", "x-t"),
-            ("transfer-encoding", "chunked"),
-            ("upgrade", "websocket"),
-            ("x-kept", "yes"),
-            ("authorization", "Bearer caller"),
-        ] {
-            headers.append(HeaderName::from_static(k), HeaderValue::from_static(v));
-        }
-        strip_hop_by_hop(&mut headers);
-        let mut left: Vec<&str> = headers.keys().map(|k| k.as_str()).collect();
-        left.sort_unstable();
-        assert_eq!(left, ["authorization", "x-kept"]);
     }
 }

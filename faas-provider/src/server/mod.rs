@@ -24,7 +24,6 @@ mod system;
 
 pub use auth::{BasicAuthCredentials, PASSWORD_FILE, USER_FILE};
 pub use error::{INTERNAL_HEADER, status_of};
-pub use invoke::strip_hop_by_hop;
 
 use crate::{Provider, ServerConfig};
 
