@@ -1,8 +1,29 @@
-//! Hop-by-hop headers: they describe one connection, so a proxy never forwards them. The
-//! provider server's invoke proxy, the [`HttpProvider`](crate::client) client and the watchdog
-//! all strip them with [`strip_hop_by_hop`].
+//! Headers with a meaning for the invoke proxy.
+//!
+//! - Hop-by-hop headers describe one connection, so a proxy never forwards them. The provider
+//!   server's invoke proxy, the `HttpProvider` client and the watchdog all strip them with
+//!   [`strip_hop_by_hop`].
+//! - [`INTERNAL_HEADER`] and [`INVOKE_ERROR_HEADER`] mark the answers the invoke proxy makes
+//!   itself, so that a client can tell them from a function's own answer.
 
 use http::header::{self, HeaderMap, HeaderName};
+
+/// Marks a response the invoke proxy produced itself, not the function (value `proxy`, as
+/// OpenFaaS's Go provider SDK sets it).
+pub const INTERNAL_HEADER: &str = "x-openfaas-internal";
+
+/// On a response the invoke proxy produced itself, why the function was not invoked:
+/// [`NOT_FOUND`] (no such function) or [`NOT_READY`] (no ready replica). Both answer
+/// `503 No endpoints available for: <name>.`, exactly as the Go SDK does, so the status and body
+/// cannot tell them apart; this header can. The server removes it from functions' responses, so
+/// a function cannot forge it.
+pub const INVOKE_ERROR_HEADER: &str = "x-faas-invoke-error";
+
+/// [`INVOKE_ERROR_HEADER`]'s value when the function does not exist.
+pub const NOT_FOUND: &str = "not-found";
+
+/// [`INVOKE_ERROR_HEADER`]'s value when the function exists with no ready replica.
+pub const NOT_READY: &str = "not-ready";
 
 /// The hop-by-hop headers of Go's `net/http/httputil.ReverseProxy` (RFC 9110's connection
 /// options plus the legacy `Keep-Alive` and `Proxy-Connection`).

@@ -1,17 +1,19 @@
 //! `/function/{name}.{namespace}{path}?{query}`: the invoke proxy's client side.
 //!
 //! Bodies are streamed both ways; the remote's answer (any status) is the result, and only a
-//! failure to get one is an error.
+//! failure to get one is an error — except the remote proxy's own answer that the function does
+//! not exist, which is [`ProviderError::NotFound`] as from an in-process provider (see
+//! [`remote_not_found`]).
 
 use http::header::{self, HeaderValue};
-use http::{Extensions, Uri};
+use http::{Extensions, StatusCode, Uri};
 use http_body::Body as _;
 use reqwest::Url;
 
 use super::HttpProvider;
 use super::pool::PoolError;
 use crate::error::{ProviderError, Result};
-use crate::headers::strip_hop_by_hop;
+use crate::headers::{INTERNAL_HEADER, INVOKE_ERROR_HEADER, NOT_FOUND, strip_hop_by_hop};
 use crate::provider::{Body, FunctionRef};
 
 pub(super) async fn invoke(
@@ -83,9 +85,69 @@ pub(super) async fn invoke(
         }
     };
     tracing::debug!(backend = %provider.name, %function, status = response.status().as_u16(), "invoked");
+    let existence = existence(&response);
+    if remote_not_found(provider, function, existence).await {
+        return Err(ProviderError::function_not_found(function));
+    }
     strip_hop_by_hop(response.headers_mut());
     *response.extensions_mut() = Extensions::new();
     Ok(response)
+}
+
+/// What a remote's answer says about the function's existence.
+#[derive(Debug, PartialEq, Eq)]
+enum Existence {
+    /// The function answered, or the proxy answered for another reason.
+    Answered,
+    /// The remote proxy says there is no such function.
+    NotFound,
+    /// The remote proxy found no endpoint: unknown or unready, ask the remote.
+    Ask,
+}
+
+/// Reads an invocation's answer for the remote proxy's "no such function".
+///
+/// Providers answer an unknown function with `503 No endpoints available for: <name>.` (the Go
+/// SDK's proxy; older ones and faas-federation 404 `Cannot find service`), which is also their
+/// answer for a function without a ready replica, and a function may answer 503 or 404 itself.
+/// So only answers marked `X-OpenFaaS-Internal: proxy` count, and then:
+/// - this crate's server says why in [`INVOKE_ERROR_HEADER`]: `not-found` is trusted (the server
+///   removes that header from functions' answers), any other reason is not a not-found;
+/// - a remote without that header (a Go provider) is to be asked for the function's status,
+///   and only its 404 there makes this a not-found (one extra call, on that rare answer only).
+fn existence(response: &http::Response<Body>) -> Existence {
+    let status = response.status();
+    if status != StatusCode::SERVICE_UNAVAILABLE && status != StatusCode::NOT_FOUND {
+        return Existence::Answered;
+    }
+    let headers = response.headers();
+    if headers
+        .get(INTERNAL_HEADER)
+        .is_none_or(|value| value.as_bytes() != b"proxy")
+    {
+        return Existence::Answered;
+    }
+    match headers.get(INVOKE_ERROR_HEADER) {
+        Some(reason) if reason.as_bytes() == NOT_FOUND.as_bytes() => Existence::NotFound,
+        Some(_) => Existence::Answered,
+        None => Existence::Ask,
+    }
+}
+
+/// True when the remote says `function` does not exist (see [`existence`]).
+async fn remote_not_found(
+    provider: &HttpProvider,
+    function: &FunctionRef,
+    existence: Existence,
+) -> bool {
+    match existence {
+        Existence::Answered => false,
+        Existence::NotFound => true,
+        Existence::Ask => {
+            use crate::Provider as _;
+            matches!(provider.get(function).await, Err(error) if error.is_not_found())
+        }
+    }
 }
 
 fn bad_target(function: &FunctionRef, error: impl std::fmt::Display) -> ProviderError {

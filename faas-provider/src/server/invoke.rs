@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method, StatusCode, Uri, header};
 
 use super::AppState;
-use super::error::{INTERNAL_HEADER, invoke_error, text_response};
-use crate::headers::strip_hop_by_hop;
+use super::error::{invoke_error, text_response};
+use crate::headers::{INTERNAL_HEADER, INVOKE_ERROR_HEADER, strip_hop_by_hop};
 use crate::types::name::{is_dns1123_label, validate_namespace};
 use crate::{FunctionRef, ProviderError};
 
@@ -113,6 +113,8 @@ pub(crate) async fn invoke(State(state): State<AppState>, request: Request) -> R
         Ok(mut response) => {
             let headers = response.headers_mut();
             strip_hop_by_hop(headers);
+            // Only the proxy's own answers say why it did not invoke (see `invoke_error`).
+            headers.remove(INVOKE_ERROR_HEADER);
             if !headers.contains_key(header::CONTENT_TYPE) {
                 let content_type =
                     request_content_type.unwrap_or(HeaderValue::from_static("text/plain"));

@@ -22,8 +22,9 @@ mod logs;
 mod metrics;
 mod system;
 
+pub use crate::headers::INTERNAL_HEADER;
 pub use auth::{BasicAuthCredentials, PASSWORD_FILE, USER_FILE};
-pub use error::{INTERNAL_HEADER, status_of};
+pub use error::status_of;
 
 use crate::{Provider, ServerConfig};
 
