@@ -407,7 +407,7 @@ fn segment(what: &str, value: &str) -> Result<String> {
     if value == "." || value == ".." {
         return Err(ProviderError::invalid(format!("invalid {what} {value:?}")));
     }
-    Ok(invoke::percent_encode(value))
+    Ok(crate::encoding::percent_encode(value))
 }
 
 /// Why reading a body stopped.

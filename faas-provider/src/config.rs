@@ -135,9 +135,10 @@ fn invalid(name: &str, value: &str, reason: impl ToString) -> ConfigError {
     }
 }
 
-/// Parses a boolean as Go's `strconv.ParseBool`: 1/t/T/TRUE/true/True and 0/f/F/FALSE/false/False.
+/// Parses a boolean as Go's `strconv.ParseBool`: 1/t/T/TRUE/true/True and 0/f/F/FALSE/false/False,
+/// ignoring surrounding whitespace (environment values often carry a stray space or newline).
 pub fn parse_bool(text: &str) -> Option<bool> {
-    match text {
+    match text.trim() {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
         _ => None,
@@ -206,6 +207,31 @@ mod tests {
         assert_eq!(parse_duration("0s").unwrap(), Duration::ZERO);
         for bad in ["", "-1s", "10x", "s", "1.2.3s"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn booleans_like_go_around_whitespace() {
+        for (text, expected) in [
+            ("1", true),
+            ("t", true),
+            ("T", true),
+            ("TRUE", true),
+            ("true", true),
+            ("True", true),
+            (" true\n", true),
+            ("0", false),
+            ("f", false),
+            ("F", false),
+            ("FALSE", false),
+            ("false", false),
+            ("False", false),
+            ("\t0 ", false),
+        ] {
+            assert_eq!(parse_bool(text), Some(expected), "{text:?}");
+        }
+        for bad in ["", "yes", "tRUE", "on", "2"] {
+            assert_eq!(parse_bool(bad), None, "{bad:?}");
         }
     }
 

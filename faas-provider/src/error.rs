@@ -175,3 +175,63 @@ impl ProviderError {
         matches!(self, Self::Unsupported { .. })
     }
 }
+
+/// An error and its sources on one line, `outer: cause: root cause`, for logs and messages
+/// (many errors print only their own level: a transport's "error sending request"). A source
+/// whose text the line already contains (an error that prints its source itself) is not repeated.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{text}")]
+    struct Layer {
+        text: &'static str,
+        #[source]
+        source: Option<Box<Layer>>,
+    }
+
+    fn layers(texts: &[&'static str]) -> Layer {
+        texts
+            .iter()
+            .rev()
+            .fold(None, |source, text| {
+                Some(Layer {
+                    text,
+                    source: source.map(Box::new),
+                })
+            })
+            .expect("at least one layer")
+    }
+
+    #[test]
+    fn chains_every_source() {
+        assert_eq!(chain(&layers(&["outer"])), "outer");
+        assert_eq!(
+            chain(&layers(&["client error", "connect", "refused"])),
+            "client error: connect: refused"
+        );
+    }
+
+    #[test]
+    fn a_source_already_printed_is_not_repeated() {
+        assert_eq!(
+            chain(&layers(&["reading config: denied", "denied", "root"])),
+            "reading config: denied: root"
+        );
+    }
+}

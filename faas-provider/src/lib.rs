@@ -10,22 +10,33 @@
 //!   remote provider (ours or a Go one such as faasd or faas-netes) plugs in anywhere.
 //!
 //! Errors are one semantic enum, [`ProviderError`]; status codes are decided only in the server.
+//!
+//! ## Features
+//!
+//! - `server` (default): [`server`], the REST API over any provider (axum, prometheus-client);
+//! - `client` (default): [`client`], the remote provider (reqwest, hyper and the invocation pool).
+//!
+//! With neither (`default-features = false`) the crate is the contract alone: the trait, the
+//! wire types, the errors, the configuration parsers and the shared helpers ([`headers`],
+//! [`encoding`], [`error::chain`], [`sync::KeyedLocks`]).
 #![warn(missing_docs)]
 
+#[cfg(feature = "client")]
 pub mod client;
 pub mod config;
+pub mod encoding;
 pub mod error;
+pub mod headers;
 mod provider;
+#[cfg(feature = "server")]
 pub mod server;
+pub mod sync;
 pub mod types;
 
 pub use config::{ConfigError, ServerConfig};
 pub use error::{BoxError, ProviderError, ResourceKind, Result};
-pub use provider::{
-    Body, Capabilities, DEFAULT_NAMESPACE, DynProvider, FunctionRef, LogRequest, LogStream,
-    Provider,
-};
+pub use provider::{Body, Capabilities, DynProvider, FunctionRef, LogRequest, LogStream, Provider};
 pub use types::{
-    FunctionDeployment, FunctionNamespace, FunctionResources, FunctionStatus, FunctionUsage,
-    GoJson, LogMessage, ProviderInfo, ScaleServiceRequest, Secret, VersionInfo,
+    DEFAULT_NAMESPACE, FunctionDeployment, FunctionNamespace, FunctionResources, FunctionStatus,
+    FunctionUsage, GoJson, LogMessage, ProviderInfo, ScaleServiceRequest, Secret, VersionInfo,
 };

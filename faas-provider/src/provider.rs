@@ -9,17 +9,15 @@ use futures::stream::BoxStream;
 
 use crate::error::{ProviderError, Result};
 use crate::types::{
-    FunctionDeployment, FunctionNamespace, FunctionStatus, LogMessage, ProviderInfo, Secret,
+    DEFAULT_NAMESPACE, FunctionDeployment, FunctionNamespace, FunctionStatus, LogMessage,
+    ProviderInfo, Secret, namespace_or_default,
 };
 
 /// Request and response bodies of invocations (streamed both ways).
-pub type Body = axum::body::Body;
+pub type Body = axum_core::body::Body;
 
 /// A stream of log lines; it ends when the backend has no more (or, with `follow`, when dropped).
 pub type LogStream = BoxStream<'static, LogMessage>;
-
-/// The conventional default namespace of OpenFaaS providers.
-pub const DEFAULT_NAMESPACE: &str = "openfaas-fn";
 
 /// A function, by name and namespace. The server always fills the namespace (the provider's
 /// default when the caller gave none), so providers never see an empty one.
@@ -47,6 +45,12 @@ impl FunctionRef {
             Some((name, namespace)) => Self::new(name, namespace),
             None => Self::new(qualified, default_namespace),
         }
+    }
+
+    /// This function with [`DEFAULT_NAMESPACE`](crate::DEFAULT_NAMESPACE) when its namespace
+    /// is empty (the server always fills it; direct callers of a provider may not).
+    pub fn or_default_namespace(&self) -> Self {
+        Self::new(self.name.clone(), namespace_or_default(&self.namespace))
     }
 }
 
@@ -196,6 +200,7 @@ impl Capabilities {
 ///     }
 /// }
 ///
+/// # #[cfg(feature = "server")]
 /// # async fn serve_it() -> std::io::Result<()> {
 /// let provider: Arc<dyn Provider> = Arc::new(Hello);
 /// let app = faas_provider::server::router(provider, &faas_provider::ServerConfig::default());

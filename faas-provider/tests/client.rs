@@ -1166,6 +1166,93 @@ async fn invoke_returns_every_status_as_a_response() {
     assert_eq!(paths.len(), 9);
 }
 
+/// The proxy's own 503 for a function it has no endpoint for, as the Go SDK writes it.
+fn no_endpoints(reason: Option<&'static str>) -> Response {
+    let mut response = reply(503, "No endpoints available for: echo.\n");
+    response
+        .headers_mut()
+        .insert("x-openfaas-internal", HeaderValue::from_static("proxy"));
+    if let Some(reason) = reason {
+        response
+            .headers_mut()
+            .insert("x-faas-invoke-error", HeaderValue::from_static(reason));
+    }
+    response
+}
+
+async fn invoke_root(p: &HttpProvider) -> Result<http::Response<Body>, ProviderError> {
+    p.invoke(
+        &echo(),
+        http::Request::get("/").body(Body::empty()).unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn invoke_of_an_unknown_function_is_not_found_when_the_remote_proxy_says_so() {
+    // This crate's server names the reason: no extra call.
+    let remote = Remote::start(|_| no_endpoints(Some("not-found"))).await;
+    let error = invoke_root(&remote.provider()).await.unwrap_err();
+    assert!(
+        matches!(&error, ProviderError::NotFound { kind: ResourceKind::Function, name } if name == "echo.dev"),
+        "{error:?}"
+    );
+    assert_eq!(remote.only().path, "/function/echo.dev/");
+
+    // Not ready (or any other reason): the proxy's answer is the result, as before.
+    let remote = Remote::start(|_| no_endpoints(Some("not-ready"))).await;
+    let response = invoke_root(&remote.provider()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(remote.only().path, "/function/echo.dev/");
+}
+
+#[tokio::test]
+async fn a_go_providers_no_endpoints_answer_is_checked_with_the_functions_status() {
+    let exists = Arc::new(Mutex::new(false));
+    let known = exists.clone();
+    let remote = Remote::start(move |seen| match seen.path.as_str() {
+        "/system/function/echo" if *known.lock().unwrap() => json_reply(
+            r#"{"name":"echo","image":"ghcr.io/x/echo:1","namespace":"dev","availableReplicas":0}"#,
+        ),
+        "/system/function/echo" => reply(404, ""),
+        _ => no_endpoints(None),
+    })
+    .await;
+    let p = remote.provider();
+
+    let error = invoke_root(&p).await.unwrap_err();
+    assert!(error.is_not_found(), "{error:?}");
+    let paths: Vec<String> = remote.take().into_iter().map(|s| s.path).collect();
+    assert_eq!(paths, ["/function/echo.dev/", "/system/function/echo"]);
+
+    // The function exists with no ready replica: the 503 is the answer, body intact.
+    *exists.lock().unwrap() = true;
+    let response = invoke_root(&p).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body, "No endpoints available for: echo.\n");
+    assert_eq!(remote.take().len(), 2);
+}
+
+#[tokio::test]
+async fn a_functions_own_503_or_404_is_its_answer() {
+    for status in [503, 404] {
+        // Even with the not-found reason: without `X-OpenFaaS-Internal: proxy` it is the
+        // function speaking, and the remote is not asked anything else.
+        let remote = Remote::start(move |_| {
+            let mut response = reply(status, "busy");
+            response
+                .headers_mut()
+                .insert("x-faas-invoke-error", HeaderValue::from_static("not-found"));
+            response
+        })
+        .await;
+        let response = invoke_root(&remote.provider()).await.unwrap();
+        assert_eq!(response.status().as_u16(), status);
+        assert_eq!(remote.only().path, "/function/echo.dev/");
+    }
+}
+
 #[tokio::test]
 async fn invoke_streams_the_request_body() {
     let (first_tx, first_rx) = oneshot::channel::<Bytes>();

@@ -104,6 +104,8 @@ impl Provider for Stub {
         Ok(http::Response::builder()
             .status(201)
             .header("x-fn", "1")
+            // A function cannot forge the proxy's reason for not invoking.
+            .header("x-faas-invoke-error", "not-found")
             .body(Body::from(text))
             .unwrap())
     }
@@ -349,6 +351,7 @@ async fn invoke_proxies_path_query_method_and_headers() {
     let (status, headers, body) = send(&app, "POST", "/function/known/a/b?x=1&x=2", "hi").await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(headers["x-fn"], "1");
+    assert!(!headers.contains_key("x-faas-invoke-error"), "{headers:?}");
     assert_eq!(body, r#"POST /a/b?x=1&x=2 hi fwd=Some("gw:8080")"#);
     let (_, _, body) = send(&app, "GET", "/function/known.openfaas-fn", "").await;
     assert!(body.starts_with("GET / "), "{body}");
@@ -372,6 +375,7 @@ async fn invoke_of_unknown_functions_is_503_and_bad_names_4xx() {
     let (status, headers, body) = send(&app, "GET", "/function/missing", "").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(headers["x-openfaas-internal"], "proxy");
+    assert_eq!(headers["x-faas-invoke-error"], "not-found");
     assert_eq!(body, "No endpoints available for: missing.\n");
     assert_eq!(
         send(&app, "GET", "/function/.openfaas-fn", "").await.0,

@@ -50,8 +50,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use faas_provider::error::ResourceKind;
-use faas_provider::types::LABEL_OPENFAAS_NAMESPACE;
-use faas_provider::types::name::{validate_namespace, validate_secret_name, validate_service};
+use faas_provider::types::name::{validate_secret_name, validate_service};
+use faas_provider::types::{namespace_not_found, namespace_or_default, validate_namespace_body};
 use faas_provider::{
     Body, Capabilities, DEFAULT_NAMESPACE, FunctionDeployment, FunctionNamespace, FunctionRef,
     FunctionStatus, LogRequest, LogStream, Provider, ProviderError, ProviderInfo, Result, Secret,
@@ -62,7 +62,7 @@ use tokio::time::Instant;
 pub use echo::{EchoResponse, INSTANCE_HEADER};
 pub use logs::DEFAULT_LOG_HISTORY;
 
-use state::{FunctionEntry, NamespaceEntry, Replicas, State, namespace_not_found};
+use state::{FunctionEntry, NamespaceEntry, Replicas, State};
 
 /// The name this provider reports in `/system/info` and in backend errors.
 pub const PROVIDER_NAME: &str = "faas-memory";
@@ -127,22 +127,6 @@ impl MemoryProvider {
     }
 }
 
-/// The default namespace when none is given (the server always fills it; direct callers may not).
-fn namespace_or_default(namespace: &str) -> &str {
-    if namespace.is_empty() {
-        DEFAULT_NAMESPACE
-    } else {
-        namespace
-    }
-}
-
-fn normalize(function: &FunctionRef) -> FunctionRef {
-    FunctionRef::new(
-        function.name.clone(),
-        namespace_or_default(&function.namespace),
-    )
-}
-
 /// Validates a deployment and fills its namespace.
 fn validate_spec(mut spec: FunctionDeployment) -> Result<FunctionDeployment> {
     validate_service(&spec.service)?;
@@ -165,23 +149,6 @@ fn check_secrets(namespace: &NamespaceEntry, spec: &FunctionDeployment) -> Resul
         ))),
         None => Ok(()),
     }
-}
-
-/// A namespace body must have a valid name and carry `openfaas: "1"`.
-fn validate_namespace_body(namespace: &FunctionNamespace) -> Result<()> {
-    validate_namespace(&namespace.name)?;
-    if namespace
-        .labels
-        .get(LABEL_OPENFAAS_NAMESPACE)
-        .map(String::as_str)
-        != Some("1")
-    {
-        return Err(ProviderError::invalid(format!(
-            "namespace {}: labels must include \"{LABEL_OPENFAAS_NAMESPACE}\": \"1\"",
-            namespace.name
-        )));
-    }
-    Ok(())
 }
 
 fn secret_not_found(name: &str) -> ProviderError {
@@ -218,7 +185,10 @@ impl Provider for MemoryProvider {
 
     async fn get(&self, function: &FunctionRef) -> Result<FunctionStatus> {
         let now = Instant::now();
-        Ok(self.read().function(&normalize(function))?.status(now))
+        Ok(self
+            .read()
+            .function(&function.or_default_namespace())?
+            .status(now))
     }
 
     async fn deploy(&self, spec: FunctionDeployment) -> Result<()> {
@@ -269,7 +239,7 @@ impl Provider for MemoryProvider {
     }
 
     async fn delete(&self, function: &FunctionRef) -> Result<()> {
-        let function = normalize(function);
+        let function = function.or_default_namespace();
         let mut state = self.write();
         let namespace = state.namespace_mut(&function.namespace)?;
         let mut entry = namespace
@@ -284,7 +254,7 @@ impl Provider for MemoryProvider {
     }
 
     async fn scale(&self, function: &FunctionRef, replicas: u64) -> Result<()> {
-        let function = normalize(function);
+        let function = function.or_default_namespace();
         let now = Instant::now();
         let mut state = self.write();
         let entry = state.function_mut(&function)?;
@@ -300,7 +270,7 @@ impl Provider for MemoryProvider {
         function: &FunctionRef,
         request: http::Request<Body>,
     ) -> Result<http::Response<Body>> {
-        let function = normalize(function);
+        let function = function.or_default_namespace();
         let (id, instance) = {
             let now = Instant::now();
             let mut state = self.write();
@@ -411,7 +381,7 @@ impl Provider for MemoryProvider {
     }
 
     async fn logs(&self, request: LogRequest) -> Result<LogStream> {
-        let function = normalize(&request.function);
+        let function = request.function.or_default_namespace();
         let state = self.read();
         Ok(state.function(&function)?.logs.stream(&request))
     }

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use faas_provider::error::ResourceKind;
 use faas_provider::{
     DEFAULT_NAMESPACE, FunctionDeployment, FunctionNamespace, FunctionRef, FunctionStatus,
     LogMessage, ProviderError, Result,
@@ -94,14 +93,6 @@ impl State {
 /// `InvalidRequest("namespace <ns> not valid")`, as faasd words it.
 pub(crate) fn namespace_not_valid(name: &str) -> ProviderError {
     ProviderError::invalid(format!("namespace {name} not valid"))
-}
-
-/// `NotFound` for a namespace.
-pub(crate) fn namespace_not_found(name: &str) -> ProviderError {
-    ProviderError::NotFound {
-        kind: ResourceKind::Namespace,
-        name: name.to_string(),
-    }
 }
 
 /// One deployed function.

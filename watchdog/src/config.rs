@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use faas_provider::config::{parse_bool, parse_duration};
+
 /// Default for `read_timeout`, `write_timeout` and `exec_timeout` (of-watchdog documents 30 s each).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -362,62 +364,6 @@ impl WatchdogConfig {
             .filter(|d| !d.is_zero())
             .min()
     }
-}
-
-/// Go's `strconv.ParseBool`.
-pub fn parse_bool(value: &str) -> Option<bool> {
-    match value.trim() {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
-        _ => None,
-    }
-}
-
-/// Integer seconds (`30`) or a Go duration (`1m30s`, `500ms`, `1.5h`).
-///
-/// A local copy of the small parser instead of a dependency on `faas-provider`, whose HTTP
-/// client stack (reqwest, rustls, prometheus) has no business in a `FROM scratch` binary.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    let mut rest = text.strip_prefix('+').unwrap_or(text);
-    if rest.starts_with('-') {
-        return Err("negative durations are not allowed".into());
-    }
-    if rest.is_empty() {
-        return Err("empty duration".into());
-    }
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if number_len == 0 {
-            return Err(format!("expected a number at {rest:?}"));
-        }
-        let number: f64 = rest[..number_len]
-            .parse()
-            .map_err(|_| format!("bad number {:?}", &rest[..number_len]))?;
-        rest = &rest[number_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            "" => return Err("missing unit (use s, ms, m, h...)".into()),
-            other => return Err(format!("unknown unit {other:?}")),
-        };
-        rest = &rest[unit_len..];
-        total += number * scale;
-    }
-    Duration::try_from_secs_f64(total).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::header::{self, HeaderMap, HeaderName};
+use http::header;
 use http::request::Parts;
 use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
@@ -15,6 +15,9 @@ use nix::sys::signal::Signal;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant as TokioInstant;
 
+use faas_provider::error::chain;
+use faas_provider::headers::strip_hop_by_hop;
+
 use crate::Body;
 use crate::WatchdogError;
 use crate::body::{DURATION_HEADER, duration_value, internal};
@@ -24,18 +27,6 @@ use crate::log::log;
 
 /// How long the process gets between SIGTERM and SIGKILL when the watchdog stops.
 const STOP_GRACE: Duration = Duration::from_secs(5);
-
-/// Hop-by-hop headers never forwarded (Go's `httputil.ReverseProxy` list).
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "proxy-connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
 
 /// Lifecycle of the upstream process.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,9 +200,10 @@ impl Upstream {
             "http://{}{}{}",
             self.url.addr, self.url.base_path, path_and_query
         );
-        let mut request = Request::builder().method(parts.method.clone()).uri(uri);
+        let mut request = Request::builder().method(parts.method).uri(uri);
         let headers = request.headers_mut().expect("builder has no error yet");
-        copy_end_to_end(&parts.headers, headers);
+        *headers = parts.headers;
+        strip_hop_by_hop(headers);
         let body = if config.buffer_http_body {
             match tokio::time::timeout(config.read_timeout, body.collect()).await {
                 Ok(Ok(collected)) => {
@@ -246,46 +238,16 @@ impl Upstream {
                 (internal(StatusCode::GATEWAY_TIMEOUT, message), None)
             }
             Some(Err(e)) => {
-                let message = format!("upstream {} failed: {}", self.url.addr, error_chain(&e));
+                let message = format!("upstream {} failed: {}", self.url.addr, chain(&e));
                 log!("{message}");
                 (internal(StatusCode::BAD_GATEWAY, message), None)
             }
             Some(Ok(response)) => {
                 let (mut head, incoming) = response.into_parts();
-                let mut headers = HeaderMap::with_capacity(head.headers.len() + 1);
-                copy_end_to_end(&head.headers, &mut headers);
-                headers.insert(DURATION_HEADER, duration_value(start));
-                head.headers = headers;
+                strip_hop_by_hop(&mut head.headers);
+                head.headers.insert(DURATION_HEADER, duration_value(start));
                 (Response::from_parts(head, Body::new(incoming)), deadline)
             }
         }
     }
-}
-
-fn copy_end_to_end(from: &HeaderMap, to: &mut HeaderMap) {
-    // Headers named by Connection are hop-by-hop too.
-    let named: Vec<HeaderName> = from
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-        .collect();
-    for (name, value) in from {
-        if HOP_BY_HOP.contains(&name.as_str()) || named.contains(name) {
-            continue;
-        }
-        to.append(name.clone(), value.clone());
-    }
-}
-
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
 }

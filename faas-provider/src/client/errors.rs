@@ -180,18 +180,7 @@ pub(super) fn status_error(
 
 /// A transport error's text, cause chain included, without the URL.
 pub(super) fn transport_reason(error: reqwest::Error) -> String {
-    let error = error.without_url();
-    let mut reason = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !reason.contains(&text) {
-            reason.push_str(": ");
-            reason.push_str(&text);
-        }
-        source = cause.source();
-    }
-    reason
+    crate::error::chain(&error.without_url())
 }
 
 #[cfg(test)]

@@ -1,28 +1,20 @@
 //! `/function/{name}.{namespace}{path}?{query}`: the invoke proxy's client side.
 //!
 //! Bodies are streamed both ways; the remote's answer (any status) is the result, and only a
-//! failure to get one is an error.
+//! failure to get one is an error — except the remote proxy's own answer that the function does
+//! not exist, which is [`ProviderError::NotFound`] as from an in-process provider (see
+//! [`remote_not_found`]).
 
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Extensions, Uri};
+use http::header::{self, HeaderValue};
+use http::{Extensions, StatusCode, Uri};
 use http_body::Body as _;
 use reqwest::Url;
 
 use super::HttpProvider;
 use super::pool::PoolError;
 use crate::error::{ProviderError, Result};
+use crate::headers::{INTERNAL_HEADER, INVOKE_ERROR_HEADER, NOT_FOUND, strip_hop_by_hop};
 use crate::provider::{Body, FunctionRef};
-
-/// Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy ones Go's reverse proxy strips).
-const HOP_BY_HOP: &[HeaderName] = &[
-    header::CONNECTION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-];
 
 pub(super) async fn invoke(
     provider: &HttpProvider,
@@ -93,9 +85,69 @@ pub(super) async fn invoke(
         }
     };
     tracing::debug!(backend = %provider.name, %function, status = response.status().as_u16(), "invoked");
+    let existence = existence(&response);
+    if remote_not_found(provider, function, existence).await {
+        return Err(ProviderError::function_not_found(function));
+    }
     strip_hop_by_hop(response.headers_mut());
     *response.extensions_mut() = Extensions::new();
     Ok(response)
+}
+
+/// What a remote's answer says about the function's existence.
+#[derive(Debug, PartialEq, Eq)]
+enum Existence {
+    /// The function answered, or the proxy answered for another reason.
+    Answered,
+    /// The remote proxy says there is no such function.
+    NotFound,
+    /// The remote proxy found no endpoint: unknown or unready, ask the remote.
+    Ask,
+}
+
+/// Reads an invocation's answer for the remote proxy's "no such function".
+///
+/// Providers answer an unknown function with `503 No endpoints available for: <name>.` (the Go
+/// SDK's proxy; older ones and faas-federation 404 `Cannot find service`), which is also their
+/// answer for a function without a ready replica, and a function may answer 503 or 404 itself.
+/// So only answers marked `X-OpenFaaS-Internal: proxy` count, and then:
+/// - this crate's server says why in [`INVOKE_ERROR_HEADER`]: `not-found` is trusted (the server
+///   removes that header from functions' answers), any other reason is not a not-found;
+/// - a remote without that header (a Go provider) is to be asked for the function's status,
+///   and only its 404 there makes this a not-found (one extra call, on that rare answer only).
+fn existence(response: &http::Response<Body>) -> Existence {
+    let status = response.status();
+    if status != StatusCode::SERVICE_UNAVAILABLE && status != StatusCode::NOT_FOUND {
+        return Existence::Answered;
+    }
+    let headers = response.headers();
+    if headers
+        .get(INTERNAL_HEADER)
+        .is_none_or(|value| value.as_bytes() != b"proxy")
+    {
+        return Existence::Answered;
+    }
+    match headers.get(INVOKE_ERROR_HEADER) {
+        Some(reason) if reason.as_bytes() == NOT_FOUND.as_bytes() => Existence::NotFound,
+        Some(_) => Existence::Answered,
+        None => Existence::Ask,
+    }
+}
+
+/// True when the remote says `function` does not exist (see [`existence`]).
+async fn remote_not_found(
+    provider: &HttpProvider,
+    function: &FunctionRef,
+    existence: Existence,
+) -> bool {
+    match existence {
+        Existence::Answered => false,
+        Existence::NotFound => true,
+        Existence::Ask => {
+            use crate::Provider as _;
+            matches!(provider.get(function).await, Err(error) if error.is_not_found())
+        }
+    }
 }
 
 fn bad_target(function: &FunctionRef, error: impl std::fmt::Display) -> ProviderError {
@@ -115,28 +167,6 @@ fn unavailable(provider: &HttpProvider, function: &FunctionRef, reason: String) 
     ProviderError::Unavailable {
         backend: provider.name.clone(),
         reason: format!("invoking {function}: {reason}"),
-    }
-}
-
-/// Removes hop-by-hop headers, including those the `Connection` header names.
-pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
-        .collect();
-    for name in named.iter().chain(HOP_BY_HOP) {
-        headers.remove(name);
-    }
-    let proxy: Vec<HeaderName> = headers
-        .keys()
-        .filter(|name| name.as_str().starts_with("proxy-") || name.as_str() == "keep-alive")
-        .cloned()
-        .collect();
-    for name in proxy {
-        headers.remove(name);
     }
 }
 
@@ -223,19 +253,6 @@ fn dot_segment(segment: &str) -> Option<usize> {
     }
 }
 
-/// Percent-encodes all but RFC 3986 unreserved characters.
-pub(super) fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,29 +299,5 @@ mod tests {
         );
         assert!(target(&FunctionRef::new("..", "x"), "/").is_err());
         assert!(target(&FunctionRef::new("", "x"), "/").is_err());
-    }
-
-    #[test]
-    fn hop_by_hop_headers_are_removed() {
-        let mut headers = HeaderMap::new();
-        for (k, v) in [
-            ("connection", "keep-alive, x-private"),
-            ("keep-alive", "timeout=5"),
-            ("x-private", "1"),
-            ("proxy-authorization", "Basic x"),
-            ("proxy-connection", "keep-alive"),
-            ("te", "trailers"),
-            ("trailer", "x-t"),
-            ("transfer-encoding", "chunked"),
-            ("upgrade", "websocket"),
-            ("x-kept", "yes"),
-            ("authorization", "Bearer caller"),
-        ] {
-            headers.append(HeaderName::from_static(k), HeaderValue::from_static(v));
-        }
-        strip_hop_by_hop(&mut headers);
-        let mut left: Vec<&str> = headers.keys().map(|k| k.as_str()).collect();
-        left.sort_unstable();
-        assert_eq!(left, ["authorization", "x-kept"]);
     }
 }

@@ -56,15 +56,7 @@ impl std::fmt::Display for PoolError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Connect(reason) => write!(f, "cannot connect: {reason}"),
-            Self::Exchange(error) => {
-                write!(f, "{error}")?;
-                let mut source = std::error::Error::source(error);
-                while let Some(cause) = source {
-                    write!(f, ": {cause}")?;
-                    source = cause.source();
-                }
-                Ok(())
-            }
+            Self::Exchange(error) => f.write_str(&crate::error::chain(error)),
             Self::Timeout => f.write_str("no response in time"),
         }
     }

@@ -6,10 +6,8 @@
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
+use crate::headers::{INTERNAL_HEADER, INVOKE_ERROR_HEADER, NOT_FOUND, NOT_READY};
 use crate::{FunctionRef, ProviderError};
-
-/// Header marking responses the proxy produced itself (not the function).
-pub const INTERNAL_HEADER: &str = "x-openfaas-internal";
 
 /// The status code for an error on a `/system/*` route.
 pub fn status_of(error: &ProviderError) -> StatusCode {
@@ -78,20 +76,33 @@ impl IntoResponse for ProviderError {
 }
 
 /// The response for an error while invoking `function` (`/function/...`): unknown or unready
-/// functions are 503 `No endpoints available for: <name>.` as the Go SDK proxy answers; every
-/// proxy-made response carries `X-OpenFaaS-Internal: proxy`.
+/// functions are 503 `No endpoints available for: <name>.` as the Go SDK proxy answers, told
+/// apart by [`INVOKE_ERROR_HEADER`]; every proxy-made response carries
+/// `X-OpenFaaS-Internal: proxy`.
 pub(crate) fn invoke_error(function: &FunctionRef, error: ProviderError) -> Response {
-    let (status, message) = match &error {
-        ProviderError::NotFound { .. } | ProviderError::NotReady { .. } => (
+    let (status, message, reason) = match &error {
+        ProviderError::NotFound { .. } => (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("No endpoints available for: {}.", function.name),
+            no_endpoints(function),
+            Some(NOT_FOUND),
         ),
-        other => (status_of(other), public_message(other)),
+        ProviderError::NotReady { .. } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            no_endpoints(function),
+            Some(NOT_READY),
+        ),
+        other => (status_of(other), public_message(other), None),
     };
     log(status, &error);
     let mut response = text_response(status, &message);
+    let headers = response.headers_mut();
+    headers.insert(INTERNAL_HEADER, HeaderValue::from_static("proxy"));
+    if let Some(reason) = reason {
+        headers.insert(INVOKE_ERROR_HEADER, HeaderValue::from_static(reason));
+    }
     response
-        .headers_mut()
-        .insert(INTERNAL_HEADER, HeaderValue::from_static("proxy"));
-    response
+}
+
+fn no_endpoints(function: &FunctionRef) -> String {
+    format!("No endpoints available for: {}.", function.name)
 }

@@ -1,7 +1,8 @@
 //! The OpenFaaS provider REST API over any [`crate::Provider`].
 //!
-//! [`router`] mounts every route of the provider API (openfaas-api.md §1): functions CRUD,
-//! status, scale, info, secrets, logs, namespaces, `/healthz`, `/metrics` and the invoke proxy.
+//! [`router`] mounts every route of the OpenFaaS provider API, as OpenFaaS faas-provider's Go
+//! `serve.go` does: functions CRUD, status, scale, info, secrets, logs, namespaces, `/healthz`,
+//! `/metrics` and the invoke proxy.
 //! Basic auth (when `basic_auth` is on) guards `/system/*` except the read-only namespace list;
 //! `/function/*`, `/healthz` and `/metrics` stay open, as in the Go SDK.
 
@@ -22,9 +23,9 @@ mod logs;
 mod metrics;
 mod system;
 
+pub use crate::headers::INTERNAL_HEADER;
 pub use auth::{BasicAuthCredentials, PASSWORD_FILE, USER_FILE};
-pub use error::{INTERNAL_HEADER, status_of};
-pub use invoke::strip_hop_by_hop;
+pub use error::status_of;
 
 use crate::{Provider, ServerConfig};
 

@@ -19,6 +19,9 @@ pub use function::{
 pub use gojson::GoJson;
 pub use info::{ProviderInfo, VersionInfo};
 pub use logs::LogMessage;
-pub use namespace::{FunctionNamespace, LABEL_OPENFAAS_NAMESPACE};
+pub use namespace::{
+    DEFAULT_NAMESPACE, FunctionNamespace, LABEL_OPENFAAS_NAMESPACE, namespace_not_found,
+    namespace_or_default, validate_namespace_body,
+};
 pub use requests::{DeleteFunctionRequest, ScaleServiceRequest};
 pub use secret::Secret;
