@@ -32,7 +32,6 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use watchdog::{Body, Mode, ProcessEnv, Watchdog, WatchdogConfig, WatchdogError};
 
@@ -243,7 +242,7 @@ impl RuntimeApi {
             .client
             .request(request)
             .await
-            .map_err(|e| http_err(error_chain(&e)))?;
+            .map_err(|e| http_err(faas_provider::error::chain(&e)))?;
         let (parts, body) = response.into_parts();
         let body = body
             .collect()
@@ -341,17 +340,6 @@ impl RuntimeApi {
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 fn status_error(what: &'static str, response: &http::Response<Bytes>) -> RuntimeError {
     let body = String::from_utf8_lossy(&response.body()[..response.body().len().min(1024)]);
     RuntimeError::Status {
@@ -369,16 +357,10 @@ fn accepted(what: &'static str, response: &http::Response<Bytes>) -> Result<(), 
     }
 }
 
-/// Bytes escaped in a request id: everything but RFC 3986's unreserved characters.
-const ID_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// Percent-encode a request id for a path segment (ids are UUIDs; anything else is escaped).
+/// Percent-encode a request id for a path segment (ids are UUIDs; anything else is escaped:
+/// everything but RFC 3986's unreserved characters).
 fn encode_id(id: &str) -> String {
-    utf8_percent_encode(id, ID_ESCAPED).to_string()
+    faas_provider::encoding::percent_encode(id)
 }
 
 /// What one invocation produced.
