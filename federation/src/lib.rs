@@ -59,6 +59,7 @@ pub mod config;
 mod fanout;
 mod locks;
 pub mod metrics;
+mod missing;
 mod provider;
 pub mod routing;
 pub mod server;

@@ -11,7 +11,7 @@ use faas_provider::{Capabilities, FunctionRef, FunctionStatus, Provider, Provide
 use super::federated::{FederatedProvider, PROVIDER_NAME, is_refusal};
 use crate::cache::BackendIndex;
 use crate::fanout::{self, Plan};
-use crate::server::record_missing;
+use crate::missing::record_missing;
 
 /// A merged list and the backends left out of it.
 #[derive(Debug)]
