@@ -1,4 +1,5 @@
-//! The servers under test, each on 127.0.0.1 (a free port) of the server runtime.
+//! The servers under test, each on 127.0.0.1 (a free port) of the server runtime, and what
+//! serving another provider's router takes ([`serve_app`], [`server_config`]).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -6,15 +7,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use bytes::Bytes;
-use faas_provider::client::HttpProvider;
 use faas_provider::{FunctionDeployment, FunctionRef, Provider, ServerConfig};
-use federation::config::CapabilityOverrides;
-use federation::{Backend, FederatedProvider};
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use prometheus_client::registry::Registry;
 use provider_memory::{EchoResponse, INSTANCE_HEADER, MemoryProvider};
 use tokio::net::TcpListener;
 use tokio::runtime::Handle;
@@ -57,7 +54,8 @@ async fn bind(server: &Handle) -> anyhow::Result<TcpListener> {
         .context("binding 127.0.0.1:0")
 }
 
-fn server_config() -> ServerConfig {
+/// The server configuration of every target: generous read and write timeouts.
+pub fn server_config() -> ServerConfig {
     ServerConfig {
         read_timeout: std::time::Duration::from_secs(60),
         write_timeout: std::time::Duration::from_secs(60),
@@ -65,8 +63,9 @@ fn server_config() -> ServerConfig {
     }
 }
 
-/// Serves an axum app (a provider's router) on the server runtime.
-async fn serve_app(
+/// Serves an axum app (a provider's router) on the server runtime; `keep` lives as long as
+/// the server (e.g. its upstream servers).
+pub async fn serve_app(
     server: &Handle,
     app: axum::Router,
     keep: Vec<Server>,
@@ -91,7 +90,8 @@ async fn serve_app(
     })
 }
 
-async fn memory_with_echo() -> anyhow::Result<Arc<MemoryProvider>> {
+/// A memory provider with [`FUNCTION`] deployed in [`NAMESPACE`].
+pub async fn memory_with_echo() -> anyhow::Result<Arc<MemoryProvider>> {
     let provider = Arc::new(MemoryProvider::new());
     let mut spec = FunctionDeployment::new(FUNCTION, "example/echo:bench");
     spec.namespace = NAMESPACE.to_string();
@@ -106,59 +106,6 @@ async fn memory_with_echo() -> anyhow::Result<Arc<MemoryProvider>> {
 pub async fn memory(server: &Handle) -> anyhow::Result<Server> {
     let provider: Arc<dyn Provider> = memory_with_echo().await?;
     let app = faas_provider::server::router(provider, &server_config());
-    serve_app(server, app, Vec::new()).await
-}
-
-/// The federation (`faas-federation`'s router) over a remote memory provider reached through
-/// `HttpProvider` (the default backend, holding `echo`) and an idle in-process one.
-pub async fn federation_over_memory(server: &Handle) -> anyhow::Result<Server> {
-    let upstream = memory(server).await?;
-    let remote = HttpProvider::new(&upstream.url()).context("the upstream URL")?;
-    let overrides = CapabilityOverrides {
-        scale_to_zero: Some(true),
-        ..CapabilityOverrides::default()
-    };
-    let federation = FederatedProvider::new(
-        vec![
-            Backend::in_process("local", Arc::new(MemoryProvider::new())),
-            Backend::remote("memory", remote, overrides),
-        ],
-        "memory",
-    )
-    .context("building the federation")?;
-    let federation = Arc::new(federation);
-    let report = {
-        let federation = federation.clone();
-        server
-            .spawn(async move { federation.start().await })
-            .await
-            .context("starting the federation")?
-    };
-    anyhow::ensure!(
-        report.unreachable.is_empty() && report.routes == 1,
-        "the federation did not find the echo function upstream: {report:?}"
-    );
-    let mut registry = Registry::default();
-    federation.register_metrics(&mut registry);
-    let app = federation::router(federation, &server_config(), registry);
-    serve_app(server, app, vec![upstream]).await
-}
-
-/// The federation over one in-process memory backend holding `echo` (no remote hop): the
-/// federation layer's own cost.
-pub async fn federation_in_process(server: &Handle) -> anyhow::Result<Server> {
-    let memory: Arc<dyn Provider> = memory_with_echo().await?;
-    let federation = FederatedProvider::new(vec![Backend::in_process("local", memory)], "local")
-        .context("building the federation")?;
-    let federation = Arc::new(federation);
-    let report = federation.start().await;
-    anyhow::ensure!(
-        report.routes == 1,
-        "the echo function is not routed: {report:?}"
-    );
-    let mut registry = Registry::default();
-    federation.register_metrics(&mut registry);
-    let app = federation::router(federation, &server_config(), registry);
     serve_app(server, app, Vec::new()).await
 }
 

@@ -59,12 +59,13 @@ pub mod config;
 mod fanout;
 mod locks;
 pub mod metrics;
+mod missing;
 mod provider;
 pub mod routing;
 pub mod server;
 
 pub use backends::{Backend, BackendKind};
-pub use config::{Args, BackendConfig, BackendSpec, ConfigError, FederationConfig};
+pub use config::{BackendConfig, BackendSpec, ConfigError, ConfigSources, FederationConfig};
 pub use provider::{
     DEFAULT_MIN_REBUILD_INTERVAL, FederatedProvider, ListReport, ORCHESTRATION, PROVIDER_NAME,
     RebuildReport,

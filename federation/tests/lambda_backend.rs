@@ -2,9 +2,8 @@
 //! feature `lambda` of the federation crate), in local mode over moto: a TOML configuration
 //! with a lambda and a memory backend, one function routed to each by the
 //! `com.openfaas.federation.gateway` annotation, the lambda one invoked for real.
-
-#[path = "provider_common.rs"]
-mod common;
+//!
+//! Runs with the federation's `lambda` feature (a `[[test]]` with `required-features`).
 
 use std::path::{Path, PathBuf};
 
@@ -164,5 +163,72 @@ fn lambda_settings_are_provider_lambdas() {
             error.contains("backends[0] (l)") && error.contains(needle),
             "{text}: {error}"
         );
+    }
+}
+
+/// moto, a loopback registry with the test images, the static shim, and a provider of this
+/// setup's own (local mode, same control plane) to look at what the federation did.
+mod common {
+    use provider_lambda::LambdaProvider;
+    use provider_lambda::provider::launch::{Launch, LocalMode, StaticCredentials};
+    use test_support::moto::{ACCESS_KEY, Moto, REGION, SECRET_KEY};
+
+    /// Everything stops on drop.
+    pub(super) struct LocalSetup {
+        pub(super) provider: LambdaProvider,
+        pub(super) registry: test_support::Registry,
+        pub(super) moto: Moto,
+        _cache: tempfile::TempDir,
+    }
+
+    impl LocalSetup {
+        /// The reference of a test image in this setup's registry.
+        pub(super) fn image(&self, image: &test_support::images::TestImage) -> String {
+            image.reference(&self.registry.host())
+        }
+    }
+
+    /// Starts moto and a registry, pushes the test images, builds the static shim.
+    pub(super) async fn local_setup() -> LocalSetup {
+        let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
+        let registry = tokio::task::spawn_blocking(test_support::Registry::start)
+            .await
+            .unwrap();
+        let images = tokio::task::spawn_blocking(test_support::images::build_all)
+            .await
+            .unwrap();
+        test_support::push::push_all(&registry.host(), &registry.auth(), images)
+            .await
+            .expect("pushing the test images");
+        let bootstrap = tokio::task::spawn_blocking(test_support::assets::static_bootstrap)
+            .await
+            .unwrap();
+        let mut config = provider_lambda::LambdaConfig::new(moto.role_arn());
+        config.ready_timeout = std::time::Duration::from_secs(60);
+        config.region = Some(REGION.to_string());
+        config.endpoint_url = Some(moto.url());
+        config.bootstrap_x86_64 = Some(bootstrap.to_path_buf());
+        config.insecure_registries = vec![registry.host()];
+        let cache = tempfile::tempdir().expect("code cache");
+        let provider = Launch {
+            local: Some(LocalMode {
+                cache_dir: Some(cache.path().to_path_buf()),
+                sandbox_image: None,
+            }),
+            credentials: Some(StaticCredentials {
+                access_key_id: ACCESS_KEY.to_string(),
+                secret_access_key: SECRET_KEY.to_string(),
+            }),
+            ..Launch::new(config)
+        }
+        .build()
+        .await
+        .expect("the provider on moto");
+        LocalSetup {
+            provider,
+            registry,
+            moto,
+            _cache: cache,
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use bench::{Scenario, Settings};
+use faas_bench::{Scenario, Settings};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_produces_numbers() {
@@ -15,7 +15,7 @@ async fn every_scenario_produces_numbers() {
     settings.rate_connections = 2;
     settings.max_requests = 5_000;
     for scenario in Scenario::ALL {
-        let report = bench::run(scenario, &settings)
+        let report = faas_bench::run(scenario, &settings)
             .await
             .expect("the scenario runs");
         let targets = scenario.targets().len();

@@ -2,8 +2,8 @@
 //! Build with `--release`. Example: `faas-bench federation-vs-direct --duration 5s`.
 
 use anyhow::Context;
-use bench::{Scenario, Settings};
 use clap::Parser;
+use faas_bench::{Scenario, Settings};
 
 /// The servers and load generator allocate per request; glibc malloc cost ~10% of CPU in
 /// profiles, mimalloc less (the federation binary uses the same allocator).
@@ -106,7 +106,7 @@ fn main() -> anyhow::Result<()> {
     );
     for scenario in scenarios {
         let report = client
-            .block_on(bench::run(scenario, &settings))
+            .block_on(faas_bench::run(scenario, &settings))
             .with_context(|| format!("scenario {}", scenario.name()))?;
         println!("\n{}", report.render());
     }

@@ -1,0 +1,352 @@
+//! provider-docker as an in-process backend of the federation (`kind = "docker"`, cargo
+//! feature `docker` of the federation crate): a TOML configuration with a docker and a memory
+//! backend, one function routed to each by the `com.openfaas.federation.gateway` annotation,
+//! the docker one invoked for real on the engine (test-support's engine: `DOCKER_HOST`, or a
+//! private `dockerd`).
+//!
+//! Runs with the federation's `docker` feature (a `[[test]]` with `required-features`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use faas_provider::{FunctionDeployment, Provider};
+use federation::{BackendSpec, FederatedProvider, FederationConfig, GATEWAY_ANNOTATION};
+use provider_docker::{Networking, PullPolicy};
+
+const NS: &str = faas_provider::DEFAULT_NAMESPACE;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_docker_backend_serves_its_functions_next_to_a_memory_one() {
+    // The engine, a scope and a state directory of this test; the helper's view of that scope
+    // shows what the federation did in the engine and removes leftovers on drop.
+    let p = common::provider().await;
+    let text = format!(
+        r#"
+        default_backend = "local"
+        [[backends]]
+        name = "local"
+        kind = "memory"
+        [[backends]]
+        name = "engine"
+        kind = "docker"
+        docker_host = "{host}"
+        state_dir = "{state}"
+        scope = "{scope}"
+        image_pull_policy = "IfNotPresent"
+        stop_timeout = 5
+        health_interval = "500ms"
+        "#,
+        host = p.engine.docker_host,
+        state = p.state.path().display(),
+        scope = p.scope,
+    );
+    let config = FederationConfig::from_toml(&text, Path::new("/nonexistent")).unwrap();
+    let BackendSpec::Docker(docker) = &config.backends[1].spec else {
+        panic!("not a docker backend: {:?}", config.backends[1]);
+    };
+    assert_eq!(docker.scope, p.scope);
+    assert_eq!(docker.pull_policy, PullPolicy::IfNotPresent);
+    assert_eq!(docker.stop_timeout, Duration::from_secs(5));
+
+    let federation = FederatedProvider::from_config(&config).await.unwrap();
+    let report = federation.start().await;
+    assert!(report.unreachable.is_empty(), "{report:?}");
+
+    let mut on_docker = common::spec("fed-echo", "cat").await;
+    on_docker.annotations = Some([(GATEWAY_ANNOTATION.to_string(), "engine".to_string())].into());
+    federation.deploy(on_docker).await.unwrap();
+    let mut in_memory = FunctionDeployment::new("fed-mem", "example/mem:1");
+    in_memory.namespace = NS.into();
+    federation.deploy(in_memory).await.unwrap();
+
+    let mut names: Vec<String> = federation
+        .list(NS)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["fed-echo", "fed-mem"]);
+    assert_eq!(
+        federation.route_of(&common::function("fed-echo")),
+        Some("engine")
+    );
+    assert_eq!(
+        federation.route_of(&common::function("fed-mem")),
+        Some("local")
+    );
+    // The docker function is a real container of this scope; the memory one is not.
+    assert_eq!(p.replicas("fed-echo").await.len(), 1);
+    assert!(p.replicas("fed-mem").await.is_empty());
+
+    assert_eq!(
+        common::invoke(&federation, "fed-echo", "through the federation").await,
+        (200, "through the federation".to_string())
+    );
+
+    federation
+        .delete(&common::function("fed-echo"))
+        .await
+        .unwrap();
+    assert!(
+        federation
+            .get(&common::function("fed-echo"))
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert!(p.containers().await.is_empty(), "containers left behind");
+    assert!(federation.get(&common::function("fed-mem")).await.is_ok());
+}
+
+/// The docker kind takes provider-docker's settings by their environment names, with its
+/// defaults; relative paths are relative to the file; bad values name the backend and field.
+#[test]
+fn docker_settings_are_provider_dockers() {
+    let parse = |text: &str| FederationConfig::from_toml(text, Path::new("/etc/faas"));
+    let config = parse(
+        r#"
+        [[backends]]
+        name = "d"
+        kind = "docker"
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        config.backends[0].spec,
+        BackendSpec::Docker(provider_docker::DockerConfig::default())
+    );
+
+    let config = parse(
+        r#"
+        [[backends]]
+        name = "d"
+        kind = "docker"
+        docker_host = "unix:///tmp/d.sock"
+        state_dir = "state"
+        docker_config = "/root/.docker/config.json"
+        port_range = "31000-31009"
+        function_bind = "127.0.0.2"
+        max_replicas = 4
+        pull_timeout = "2m"
+        "#,
+    )
+    .unwrap();
+    let BackendSpec::Docker(docker) = &config.backends[0].spec else {
+        panic!("{config:?}");
+    };
+    assert_eq!(docker.docker_host.as_deref(), Some("unix:///tmp/d.sock"));
+    assert_eq!(docker.state_dir, PathBuf::from("/etc/faas/state"));
+    assert_eq!(
+        docker.docker_config,
+        Some(PathBuf::from("/root/.docker/config.json"))
+    );
+    assert_eq!(
+        docker.networking,
+        Networking::Host {
+            bind: "127.0.0.2".parse().unwrap(),
+            ports: (31000, 31009)
+        }
+    );
+    assert_eq!(docker.max_replicas, 4);
+    assert_eq!(docker.pull_timeout, Duration::from_secs(120));
+
+    for (line, needle) in [
+        ("port_range = \"30000\"", "port_range"),
+        ("image_pull_policy = \"sometimes\"", "image_pull_policy"),
+        ("scope = \"a b\"", "scope"),
+        ("colour = \"red\"", "unknown field \"colour\""),
+        ("url = \"http://127.0.0.1:1\"", "takes no url"),
+        ("state_dir = { a = 1 }", "state_dir"),
+    ] {
+        let text = format!("[[backends]]\nname = \"d\"\nkind = \"docker\"\n{line}\n");
+        let error = parse(&text).expect_err(line).to_string();
+        assert!(
+            error.contains("backends[0] (d)") && error.contains(needle),
+            "{line}: {error}"
+        );
+    }
+}
+
+/// The engine, and a scope and state directory of one test: what the federation's docker
+/// backend is pointed at, and a view of that scope in the engine.
+mod common {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use bollard::Docker;
+    use bollard::models::{ContainerInspectResponse, ContainerSummary};
+    use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
+    use faas_provider::{Body, FunctionDeployment, FunctionRef, Provider};
+    use http_body_util::BodyExt;
+    use provider_docker::labels;
+
+    /// The engine with the test images loaded (once per daemon). Hold it as long as the engine
+    /// is needed: the last handle stops a private daemon.
+    pub(super) struct Engine {
+        _handle: Arc<test_support::DockerEngine>,
+        pub(super) docker_host: String,
+        pub(super) docker: Docker,
+    }
+
+    async fn engine() -> Engine {
+        static LOADED: tokio::sync::Mutex<Option<String>> = tokio::sync::Mutex::const_new(None);
+        let handle = tokio::task::spawn_blocking(test_support::docker_engine)
+            .await
+            .expect("starting the Docker Engine");
+        let docker_host = handle.host().to_string();
+        let docker = handle.client().await;
+        let mut loaded = LOADED.lock().await;
+        if loaded.as_deref() != Some(docker_host.as_str()) {
+            let images = tokio::task::spawn_blocking(test_support::images::build_all)
+                .await
+                .expect("building the test images");
+            test_support::push::docker_load(&docker, images, None)
+                .await
+                .unwrap_or_else(|e| panic!("loading the test images into {docker_host}: {e}"));
+            *loaded = Some(docker_host.clone());
+        }
+        Engine {
+            _handle: handle,
+            docker_host,
+            docker,
+        }
+    }
+
+    /// A scope and state directory of their own; the scope's containers are removed on drop.
+    pub(super) struct TestScope {
+        pub(super) engine: Engine,
+        pub(super) scope: String,
+        pub(super) state: tempfile::TempDir,
+    }
+
+    /// A fresh scope and state directory on the engine.
+    pub(super) async fn provider() -> TestScope {
+        let engine = engine().await;
+        let state = tempfile::tempdir().expect("state directory");
+        let unique = state
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "");
+        let scope = format!("t{}{unique}", std::process::id());
+        TestScope {
+            engine,
+            scope,
+            state,
+        }
+    }
+
+    impl TestScope {
+        /// Every container of this scope (holders and replicas).
+        pub(super) async fn containers(&self) -> Vec<ContainerSummary> {
+            scope_containers(&self.engine.docker, &self.scope).await
+        }
+
+        /// The replica containers of `name` (default namespace), inspected.
+        pub(super) async fn replicas(&self, name: &str) -> Vec<ContainerInspectResponse> {
+            let mut out = Vec::new();
+            for c in self.containers().await {
+                let labels = c.labels.clone().unwrap_or_default();
+                if labels.get(labels::FUNCTION).map(String::as_str) == Some(name)
+                    && labels.get(labels::ROLE).map(String::as_str) == Some("replica")
+                {
+                    let id = c.id.clone().unwrap();
+                    out.push(
+                        self.engine
+                            .docker
+                            .inspect_container(&id, None)
+                            .await
+                            .unwrap(),
+                    );
+                }
+            }
+            out
+        }
+    }
+
+    async fn scope_containers(docker: &Docker, scope: &str) -> Vec<ContainerSummary> {
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec![format!("{}={scope}", labels::SCOPE)],
+        )]);
+        docker
+            .list_containers(Some(
+                ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .expect("list containers")
+    }
+
+    impl Drop for TestScope {
+        fn drop(&mut self) {
+            let docker = self.engine.docker.clone();
+            let scope = self.scope.clone();
+            // Its own thread and runtime: Drop cannot await, and the test's runtime may be
+            // shutting down.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async {
+                    for c in scope_containers(&docker, &scope).await {
+                        if let Some(id) = c.id {
+                            let _ = docker
+                                .remove_container(
+                                    &id,
+                                    Some(
+                                        RemoveContainerOptionsBuilder::default()
+                                            .force(true)
+                                            .build(),
+                                    ),
+                                )
+                                .await;
+                        }
+                    }
+                });
+            })
+            .join();
+        }
+    }
+
+    /// A deployment of the test image named `name` running `fprocess`.
+    pub(super) async fn spec(name: &str, fprocess: &str) -> FunctionDeployment {
+        let mut spec = FunctionDeployment::new(name, test_support::images::ECHO.local_reference());
+        spec.namespace = faas_provider::DEFAULT_NAMESPACE.into();
+        spec.env_process = fprocess.into();
+        // Serializing mode: stderr is part of the body and a failing process answers 500.
+        spec.env_vars.insert("mode".into(), "serializing".into());
+        spec
+    }
+
+    pub(super) fn function(name: &str) -> FunctionRef {
+        FunctionRef::new(name, faas_provider::DEFAULT_NAMESPACE)
+    }
+
+    /// Invokes `name` with `body` (POST /), returning status and body text.
+    pub(super) async fn invoke(provider: &dyn Provider, name: &str, body: &str) -> (u16, String) {
+        let request = http::Request::post("/")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let response = provider
+            .invoke(&function(name), request)
+            .await
+            .unwrap_or_else(|e| panic!("invoke {name}: {e}"));
+        let status = response.status().as_u16();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("response body")
+            .to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
