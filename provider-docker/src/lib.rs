@@ -70,7 +70,7 @@ use faas_provider::{
 };
 use futures::future::join_all;
 
-pub use config::{ConfigError, DockerConfig, Networking, PullPolicy};
+pub use config::{ConfigError, DockerConfig, Networking, PullPolicy, SETTINGS};
 pub use error::PROVIDER_NAME;
 
 use engine::{Engine, Started};
