@@ -1,9 +1,50 @@
 //! [`DockerConfig`]: where the engine is, how replicas are networked, where the provider keeps
-//! its own files. Read from the environment (`from_env`) or any lookup (`from_lookup`).
+//! its own files. Built from a settings table ([`DockerConfig::from_settings`], the keys of
+//! [`SETTINGS`]): the binary fills it from its environment ([`env_settings`]), the federation
+//! from a `kind = "docker"` backend of its configuration file.
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use faas_provider::config::parse_duration;
+
+/// The settings [`DockerConfig::from_settings`] accepts: the environment variables the
+/// `provider-docker` binary reads, lower-case (`docker_host` is `DOCKER_HOST`).
+pub const SETTINGS: &[&str] = &[
+    "docker_host",
+    "state_dir",
+    "docker_network",
+    "port_range",
+    "function_bind",
+    "scope",
+    "image_pull_policy",
+    "docker_config",
+    "startup_timeout",
+    "health_interval",
+    "stop_timeout",
+    "max_replicas",
+    "pull_timeout",
+];
+
+/// The settings table of the process environment: every key of [`SETTINGS`] that is set,
+/// read from the variable of the same name (`docker_host` from `DOCKER_HOST`).
+pub fn env_settings() -> BTreeMap<String, String> {
+    SETTINGS
+        .iter()
+        .filter_map(|&key| {
+            let variable = if key == "docker_host" {
+                "DOCKER_HOST"
+            } else {
+                key
+            };
+            std::env::var(variable)
+                .ok()
+                .map(|value| (key.to_string(), value))
+        })
+        .collect()
+}
 
 /// Default first port of the replica port range (host networking).
 pub const DEFAULT_PORT_RANGE: (u16, u16) = (20000, 29999);
@@ -16,6 +57,14 @@ pub const WATCHDOG_PORT: u16 = 8080;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// A setting that is not one of [`SETTINGS`].
+    #[error("unknown field {key:?} (known: {})", known.join(", "))]
+    Unknown {
+        /// The key.
+        key: String,
+        /// The valid keys.
+        known: &'static [&'static str],
+    },
     /// A variable's value does not parse.
     #[error("{name}: invalid value {value:?}: {reason}")]
     Invalid {
@@ -151,26 +200,33 @@ impl DockerConfig {
         }
     }
 
-    /// Reads `DOCKER_HOST`, `state_dir`, `docker_network`, `port_range`, `function_bind`,
-    /// `scope`, `image_pull_policy`, `docker_config`, `startup_timeout`, `health_interval`,
-    /// `stop_timeout`, `max_replicas` and `pull_timeout` from the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Same as [`DockerConfig::from_env`] over any lookup (tests inject a map).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    /// Builds a configuration from a settings table: the keys of [`SETTINGS`] (the binary's
+    /// environment variable names, `DOCKER_HOST` written `docker_host`), values as the
+    /// variables would hold them (empty = unset), the same defaults. Relative `state_dir` and
+    /// `docker_config` are resolved against `base_dir`. A key not in [`SETTINGS`] is an error
+    /// naming the valid ones.
+    pub fn from_settings(
+        settings: &BTreeMap<String, String>,
+        base_dir: &Path,
+    ) -> Result<Self, ConfigError> {
+        if let Some(key) = settings.keys().find(|k| !SETTINGS.contains(&k.as_str())) {
+            return Err(ConfigError::Unknown {
+                key: key.clone(),
+                known: SETTINGS,
+            });
+        }
         let get = |name: &str| {
-            lookup(name)
+            settings
+                .get(name)
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
         let mut config = Self {
-            docker_host: get("DOCKER_HOST"),
+            docker_host: get("docker_host"),
             ..Self::default()
         };
         if let Some(dir) = get("state_dir") {
-            config.state_dir = PathBuf::from(dir);
+            config.state_dir = base_dir.join(dir);
         }
         if let Some(network) = get("docker_network") {
             if network == "host" {
@@ -212,7 +268,7 @@ impl DockerConfig {
                 reason,
             })?;
         }
-        config.docker_config = get("docker_config").map(PathBuf::from);
+        config.docker_config = get("docker_config").map(|path| base_dir.join(path));
         for (name, slot) in [
             ("startup_timeout", &mut config.startup_timeout),
             ("health_interval", &mut config.health_interval),
@@ -237,6 +293,12 @@ impl DockerConfig {
         Ok(config)
     }
 
+    /// [`DockerConfig::from_settings`] over the process environment ([`env_settings`]);
+    /// relative paths stay relative to the working directory.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_settings(&env_settings(), Path::new(""))
+    }
+
     /// The Docker config file to read registry credentials from, if any.
     pub(crate) fn credentials_file(&self) -> Option<PathBuf> {
         self.docker_config
@@ -258,28 +320,6 @@ pub fn parse_port_range(text: &str) -> Result<(u16, u16), String> {
     Ok((low, high))
 }
 
-/// Integer seconds or a Go-style duration (`500ms`, `10s`, `2m`, `1h`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| "expected seconds or a duration such as 500ms, 10s, 2m".to_string())?;
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| "expected seconds or a duration such as 500ms, 10s, 2m".to_string())?;
-    let seconds = match unit {
-        "ms" => number / 1000.0,
-        "s" => number,
-        "m" => number * 60.0,
-        "h" => number * 3600.0,
-        _ => return Err(format!("unknown unit {unit:?}: use ms, s, m or h")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string())
-}
-
 fn is_label_value(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 63
@@ -290,16 +330,16 @@ fn is_label_value(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
-    fn config(vars: &[(&str, &str)]) -> Result<DockerConfig, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
+    fn table(vars: &[(&str, &str)]) -> BTreeMap<String, String> {
+        vars.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        DockerConfig::from_lookup(|name| map.get(name).cloned())
+            .collect()
+    }
+
+    fn config(vars: &[(&str, &str)]) -> Result<DockerConfig, ConfigError> {
+        DockerConfig::from_settings(&table(vars), Path::new("/etc/faas"))
     }
 
     #[test]
@@ -318,7 +358,7 @@ mod tests {
     #[test]
     fn every_variable() {
         let c = config(&[
-            ("DOCKER_HOST", "unix:///tmp/d.sock"),
+            ("docker_host", "unix:///tmp/d.sock"),
             ("state_dir", "/tmp/state"),
             ("port_range", "31000-31009"),
             ("scope", "ci-1"),
@@ -367,5 +407,56 @@ mod tests {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             assert!(err.starts_with(name), "{err}");
         }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_naming_the_valid_ones() {
+        for key in ["colour", "DOCKER_HOST", "port"] {
+            let err = config(&[(key, "x")]).unwrap_err();
+            assert!(matches!(err, ConfigError::Unknown { .. }), "{err:?}");
+            let text = err.to_string();
+            assert!(text.contains(&format!("unknown field {key:?}")), "{text}");
+            for valid in SETTINGS {
+                assert!(text.contains(valid), "{text} lacks {valid}");
+            }
+        }
+    }
+
+    #[test]
+    fn relative_paths_are_resolved_against_the_base_dir() {
+        let c = config(&[
+            ("state_dir", "state"),
+            ("docker_config", "docker/config.json"),
+        ])
+        .unwrap();
+        assert_eq!(c.state_dir, PathBuf::from("/etc/faas/state"));
+        assert_eq!(
+            c.docker_config,
+            Some(PathBuf::from("/etc/faas/docker/config.json"))
+        );
+        let c = config(&[("state_dir", "/var/state"), ("docker_config", "/c.json")]).unwrap();
+        assert_eq!(c.state_dir, PathBuf::from("/var/state"));
+        assert_eq!(c.docker_config, Some(PathBuf::from("/c.json")));
+        // An empty base (the binary's: the working directory) leaves them as they are.
+        let c =
+            DockerConfig::from_settings(&table(&[("state_dir", "state")]), Path::new("")).unwrap();
+        assert_eq!(c.state_dir, PathBuf::from("state"));
+    }
+
+    #[test]
+    fn empty_values_are_unset_and_defaults_apply() {
+        let c = config(&[
+            ("docker_host", " "),
+            ("state_dir", ""),
+            ("docker_network", "host"),
+            ("max_replicas", ""),
+        ])
+        .unwrap();
+        assert_eq!(c, DockerConfig::default());
+        assert_eq!(c.state_dir, PathBuf::from(DEFAULT_STATE_DIR));
+        assert_eq!(c.scope, "default");
+        assert_eq!(c.pull_policy, PullPolicy::Always);
+        assert_eq!(c.startup_timeout, Duration::from_secs(60));
+        assert_eq!(c.max_replicas, 20);
     }
 }

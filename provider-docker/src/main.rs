@@ -1,20 +1,21 @@
 //! `provider-docker`: serves [`provider_docker::DockerProvider`] over the OpenFaaS provider API.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
 use faas_provider::ServerConfig;
 use faas_provider::server::{serve, shutdown_signal};
-use provider_docker::{DockerConfig, DockerProvider, Networking, config::parse_port_range};
+use provider_docker::{DockerConfig, DockerProvider};
 use tracing_subscriber::EnvFilter;
 
 /// The OpenFaaS provider for a Docker Engine. Other settings come from the OpenFaaS variables
 /// (`read_timeout`, `write_timeout`, `basic_auth`, `secret_mount_path`) and the provider's own
 /// (`scope`, `image_pull_policy`, `docker_config`, `startup_timeout`, `health_interval`,
-/// `stop_timeout`, `max_replicas`, `pull_timeout`, `function_bind`).
+/// `stop_timeout`, `max_replicas`, `pull_timeout`, `function_bind`: every key of
+/// `provider_docker::SETTINGS`, by its name). The flags below override their variables.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
@@ -27,15 +28,34 @@ struct Args {
     /// The Docker Engine (default: the local socket).
     #[arg(long, env = "DOCKER_HOST")]
     docker_host: Option<String>,
-    /// Directory of secrets and namespaces (on the engine's host).
-    #[arg(long, env = "state_dir", default_value = provider_docker::config::DEFAULT_STATE_DIR)]
-    state_dir: PathBuf,
+    /// Directory of secrets and namespaces (on the engine's host) [default: /var/lib/faas-docker].
+    #[arg(long, env = "state_dir")]
+    state_dir: Option<String>,
     /// A Docker network for replicas (default: host networking, one port per replica).
     #[arg(long, env = "docker_network")]
     network: Option<String>,
     /// Host ports handed to replicas under host networking, FIRST-LAST.
-    #[arg(long, env = "port_range", value_parser = parse_port_range)]
-    port_range: Option<(u16, u16)>,
+    #[arg(long, env = "port_range")]
+    port_range: Option<String>,
+}
+
+impl Args {
+    /// The settings table: the environment's ([`provider_docker::config::env_settings`]), then
+    /// the flags.
+    fn settings(&self) -> std::collections::BTreeMap<String, String> {
+        let mut settings = provider_docker::config::env_settings();
+        for (key, flag) in [
+            ("docker_host", &self.docker_host),
+            ("state_dir", &self.state_dir),
+            ("docker_network", &self.network),
+            ("port_range", &self.port_range),
+        ] {
+            if let Some(value) = flag {
+                settings.insert(key.to_string(), value.clone());
+            }
+        }
+        settings
+    }
 }
 
 /// The provider as shipped: mimalloc (see federation/src/main.rs for the measurement).
@@ -54,16 +74,9 @@ async fn main() -> anyhow::Result<()> {
     let mut server = ServerConfig::from_env().context("reading the provider configuration")?;
     server.port = args.port;
     server.bind = args.bind;
-    let mut docker = DockerConfig::from_env().context("reading the Docker configuration")?;
-    docker.docker_host = args.docker_host.or(docker.docker_host);
-    docker.state_dir = args.state_dir;
-    if let Some(network) = args.network.filter(|n| n != "host") {
-        docker.networking = Networking::Network(network);
-    }
-    if let (Some(range), Networking::Host { ports, .. }) = (args.port_range, &mut docker.networking)
-    {
-        *ports = range;
-    }
+    // Relative paths stay relative to the working directory.
+    let docker = DockerConfig::from_settings(&args.settings(), Path::new(""))
+        .context("reading the Docker configuration")?;
 
     let provider = DockerProvider::connect(docker)
         .await

@@ -16,4 +16,5 @@ pub use package::{
 pub mod local;
 pub mod provider;
 pub mod secrets;
+pub use provider::launch::SETTINGS;
 pub use provider::{LambdaConfig, LambdaProvider};

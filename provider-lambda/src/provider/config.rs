@@ -97,12 +97,9 @@ impl LambdaConfig {
         }
     }
 
-    /// Reads the configuration from the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
     /// Reads the configuration through `lookup` (tests pass a map). Empty values are unset.
+    /// Providers are described by a settings table ([`super::launch::Launch::from_settings`],
+    /// which calls this over it).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| {
             lookup(name)

@@ -221,41 +221,17 @@ fn check_env_name(key: &str) -> Result<bool> {
             .all(|b| b.is_ascii_alphanumeric() || *b == b'_'))
 }
 
-/// Parses `45`, `45s`, `1.5s`, `500ms`, `2m`, `1h`, `1m30s` (Go-style durations; a bare
-/// number is seconds).
+/// Parses `45`, `45s`, `1.5s`, `500ms`, `2m`, `1h`, `1m30s`: a bare number is seconds, fractions
+/// and exponents included (`1.5`, `1e3`, which Go refuses); anything else is a Go duration
+/// ([`faas_provider::config::parse_duration`]).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
     if let Ok(secs) = text.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return (secs >= 0.0)
+            .then(|| Duration::try_from_secs_f64(secs).ok())
+            .flatten();
     }
-    let mut total = 0f64;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return None;
-        }
-        let number: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let factor = match &rest[..unit_len] {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        total += number * factor;
-    }
-    total.is_finite().then(|| Duration::from_secs_f64(total))
+    faas_provider::config::parse_duration(text).ok()
 }
 
 /// Parses a Kubernetes memory quantity into bytes: `134217728`, `128Mi`, `1Gi`, `128M`, `1.5Gi`,
@@ -419,5 +395,16 @@ mod tests {
         assert_eq!(parse_quantity("1e3"), Some(1000));
         assert_eq!(parse_quantity("0.5Gi"), Some(512 * 1024 * 1024));
         assert_eq!(parse_quantity("12Q"), None);
+    }
+
+    #[test]
+    fn bare_numbers_are_seconds_and_the_rest_go_durations() {
+        assert_eq!(parse_duration(" 45 "), Some(Duration::from_secs(45)));
+        assert_eq!(parse_duration("1e3"), Some(Duration::from_secs(1000)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2h3m"), Some(Duration::from_secs(7380)));
+        for bad in ["-1", "-1s", "1d", "s", "inf", "NaN", "1e30"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
     }
 }
