@@ -7,8 +7,8 @@
 //! spool file, and the zip is written entry by entry.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), provider_lambda::PackageError> {
-//! use provider_lambda::{package_image, BootstrapSource, PackageOptions};
+//! # async fn demo() -> Result<(), lambda_package::PackageError> {
+//! use lambda_package::{package_image, BootstrapSource, PackageOptions};
 //! let opts = PackageOptions {
 //!     bootstrap: BootstrapSource::File("target/static/bootstrap".into()),
 //!     insecure_registries: vec!["127.0.0.1:5000".into()],

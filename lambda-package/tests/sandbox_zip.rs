@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use lambda_emulator::{DockerSandbox, Emulator, EmulatorConfig, Sandbox, extract_zip_to_temp};
+use lambda_package::{BootstrapSource, PackageOptions, package_image};
 use lambda_shim::event::{event_from_request, response_from_payload};
-use provider_lambda::{BootstrapSource, PackageOptions, package_image};
 use test_support::images::{self, TestImage};
 use test_support::sandbox::load_sandbox_image;
 use test_support::{Registry, push};

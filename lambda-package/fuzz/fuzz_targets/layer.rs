@@ -9,7 +9,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use provider_lambda::flatten::{Flattener, Limits, RootEntry};
+use lambda_package::flatten::{Flattener, Limits, RootEntry};
 
 fn work_dir() -> &'static std::path::Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();

@@ -6,11 +6,11 @@ mod packaging_common;
 
 use std::process::Command;
 
+use lambda_package::{ErrorClass, PackageError, package_image};
 use lambda_shim::spec::{LAUNCH_SPEC_FILE, LaunchSpec};
 use packaging_common::{
     S_IFDIR, S_IFLNK, S_IFREG, assert_contained, bootstrap, options, push_test_image, read_zip,
 };
-use provider_lambda::{ErrorClass, PackageError, package_image};
 use test_support::Registry;
 use test_support::images;
 
@@ -133,7 +133,7 @@ async fn same_image_same_zip_and_caps_refuse_without_leaving_a_file() {
     let mut bad = options(&registry);
     let script = dir.path().join("bootstrap.sh");
     std::fs::write(&script, "#!/bin/sh\n").unwrap();
-    bad.bootstrap = provider_lambda::BootstrapSource::File(script);
+    bad.bootstrap = lambda_package::BootstrapSource::File(script);
     let err = package_image(&pushed.reference, &bad, &c)
         .await
         .unwrap_err();

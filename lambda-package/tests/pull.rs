@@ -8,9 +8,9 @@ mod packaging_common;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use lambda_package::oci::{ImageSource, RegistryCredentials};
+use lambda_package::{Architecture, ErrorClass, PackageError, package_image};
 use packaging_common::{S_IFLNK, bootstrap, options, push_test_image, read_zip};
-use provider_lambda::oci::{ImageSource, RegistryCredentials};
-use provider_lambda::{Architecture, ErrorClass, PackageError, package_image};
 use test_support::Registry;
 use test_support::images::{self, WATCHDOG_PATH};
 use test_support::oci::{ImageConfig, LayerBuilder};
@@ -289,9 +289,9 @@ async fn missing_image_and_bad_reference_are_clear_errors() {
 async fn unreachable_registry_is_unavailable() {
     let port = test_support::net::free_port();
     let host = format!("127.0.0.1:{port}");
-    let opts = provider_lambda::PackageOptions {
+    let opts = lambda_package::PackageOptions {
         insecure_registries: vec![host.clone()],
-        bootstrap: provider_lambda::BootstrapSource::File(bootstrap()),
+        bootstrap: lambda_package::BootstrapSource::File(bootstrap()),
         ..Default::default()
     };
     let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@
 //! `zip -qry -6` of the result (Info-ZIP, same deflate level). Rounds alternate; medians are
 //! compared. Goals: time ratio ≤ 1.5, peak RSS ≤ 64 MiB whatever the image size.
 //!
-//! `cargo bench -p provider-lambda --bench package -- [--size-mb N] [--rounds N]`
+//! `cargo bench -p lambda-package --bench package -- [--size-mb N] [--rounds N]`
 //! (`tests/bench_smoke.rs` runs it tiny so it cannot rot).
 
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use provider_lambda::{BootstrapSource, PackageOptions};
+use lambda_package::{BootstrapSource, PackageOptions};
 use test_support::Registry;
 use test_support::images::TestImage;
 use test_support::push::{self, Pushed};

@@ -8,9 +8,9 @@ mod packaging_common;
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use lambda_package::flatten::{Compression, FlattenError, Flattener, Limits, RootEntry, Rootfs};
+use lambda_package::package_image;
 use packaging_common::{S_IFDIR, S_IFREG, options, push_test_image, read_zip, rootfs_paths};
-use provider_lambda::flatten::{Compression, FlattenError, Flattener, Limits, RootEntry, Rootfs};
-use provider_lambda::package_image;
 use test_support::Registry;
 use test_support::images::{self, WHITEOUT_DELETED, WHITEOUT_LISTING};
 use test_support::oci::ImageConfig;

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use provider_lambda::flatten::Limits;
-use provider_lambda::{
+use lambda_package::flatten::Limits;
+use lambda_package::{
     Architecture, BootstrapSource, PackageOptions, RegistryCredentials, package_image,
 };
 

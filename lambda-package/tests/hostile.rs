@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use lambda_package::flatten::{Compression, FlattenError, Flattener, Limits};
+use lambda_package::{PackageError, package_image};
 use packaging_common::{S_IFDIR, ZipEntry, assert_contained, options, read_zip};
-use provider_lambda::flatten::{Compression, FlattenError, Flattener, Limits};
-use provider_lambda::{PackageError, package_image};
 use test_support::Registry;
 use test_support::oci::ImageConfig;
 use test_support::oci_index::{LayerCompression, RawImage, RawLayer, RawTar};
@@ -600,7 +600,7 @@ fn every_fixture_is_safe_for_the_flattener_alone() {
                     !path.split('/').any(|c| c == ".." || c.is_empty()),
                     "{path}"
                 );
-                if let provider_lambda::flatten::RootEntry::Symlink(target) = entry {
+                if let lambda_package::flatten::RootEntry::Symlink(target) = entry {
                     assert!(
                         !target.starts_with('/'),
                         "{}: {path} -> {target}",
