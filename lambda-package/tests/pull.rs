@@ -164,10 +164,13 @@ async fn image_index_platform_is_chosen_and_attestations_skipped() {
         std::slice::from_ref(&host),
     )
     .unwrap();
-    let err = source
-        .resolve(Some(Architecture::X86_64))
-        .await
-        .unwrap_err();
+    // Reported by the packager as the same failure.
+    let err = PackageError::from(
+        source
+            .resolve(Some(Architecture::X86_64))
+            .await
+            .unwrap_err(),
+    );
     assert!(
         matches!(&err, PackageError::Unsupported(m) if m.contains("linux/amd64") && m.contains("linux/arm64/v8")),
         "{err}"

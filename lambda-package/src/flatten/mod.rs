@@ -28,6 +28,7 @@
 //! - Caps ([`Limits`]): live entries, file bytes, spooled bytes, decompressed bytes, path
 //!   length and depth, symlink hops, tar header sizes.
 
+mod error;
 mod spool;
 mod tar;
 mod tree;
@@ -36,6 +37,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
+pub use error::FlattenError;
 pub use spool::SpoolReader;
 use spool::{AppendError, Spool};
 use tar::{Header, TarReader};
@@ -73,27 +75,6 @@ impl Default for Limits {
             max_path_depth: 256,
         }
     }
-}
-
-/// Why a layer could not be applied.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FlattenError {
-    /// The layer tries to escape the root or otherwise abuse the unpacker.
-    #[error("hostile layer content: {0}")]
-    Hostile(String),
-    /// Not a valid layer (bad tar, bad compression, unsupported entry).
-    #[error("malformed layer: {0}")]
-    Malformed(String),
-    /// A cap in [`Limits`] was exceeded.
-    #[error("too big: {0}")]
-    Limit(String),
-    /// Reading the layer stream failed (decompression errors included).
-    #[error("reading the layer: {0}")]
-    Read(#[source] io::Error),
-    /// Writing or reading the local spool file failed.
-    #[error("spool file: {0}")]
-    Spool(#[source] io::Error),
 }
 
 /// How a layer blob is compressed.

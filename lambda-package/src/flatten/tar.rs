@@ -8,7 +8,7 @@
 
 use std::io::{self, Read};
 
-use super::FlattenError;
+use super::error::FlattenError;
 
 /// The tar block size.
 const BLOCK: u64 = 512;

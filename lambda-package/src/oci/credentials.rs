@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use oci_client::secrets::RegistryAuth;
 
-use crate::package::PackageError;
+use super::error::OciError;
 
 /// `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`.
 pub fn docker_config_path() -> Option<PathBuf> {
@@ -17,7 +17,7 @@ pub fn docker_config_path() -> Option<PathBuf> {
 pub(crate) async fn auth_for(
     path: Option<&Path>,
     registry: &str,
-) -> Result<RegistryAuth, PackageError> {
+) -> Result<RegistryAuth, OciError> {
     let explicit = path.is_some();
     let Some(path) = path.map(Path::to_path_buf).or_else(docker_config_path) else {
         return Ok(RegistryAuth::Anonymous);
@@ -25,12 +25,12 @@ pub(crate) async fn auth_for(
     let config = match registry_auth::DockerConfig::load(&path).await {
         Ok(config) => config,
         Err(e) if e.is_missing_file() && !explicit => return Ok(RegistryAuth::Anonymous),
-        Err(e) => return Err(PackageError::Credentials(e.to_string())),
+        Err(e) => return Err(OciError::Credentials(e.to_string())),
     };
     let found = config
         .credentials_for(registry)
         .await
-        .map_err(|e| PackageError::Credentials(e.to_string()))?;
+        .map_err(|e| OciError::Credentials(e.to_string()))?;
     match found {
         Some(credentials) => to_registry_auth(credentials, &path),
         None => Ok(RegistryAuth::Anonymous),
@@ -42,12 +42,12 @@ pub(crate) async fn auth_for(
 fn to_registry_auth(
     credentials: registry_auth::Credentials,
     path: &Path,
-) -> Result<RegistryAuth, PackageError> {
+) -> Result<RegistryAuth, OciError> {
     if let Some(token) = credentials.registry_token {
         return Ok(RegistryAuth::Bearer(token));
     }
     if credentials.identity_token.is_some() {
-        return Err(PackageError::Credentials(format!(
+        return Err(OciError::Credentials(format!(
             "the credentials for {} (from {}) are an identity token, which is not supported for \
              Lambda pulls; give a user and password or a registry token instead",
             credentials.server,
@@ -103,7 +103,7 @@ mod tests {
             None,
         ))
         .unwrap_err();
-        assert!(matches!(err, PackageError::Credentials(_)), "{err}");
+        assert!(matches!(err, OciError::Credentials(_)), "{err}");
         let message = err.to_string();
         assert!(message.contains("identity token"), "{message}");
         assert!(
@@ -118,7 +118,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let absent = dir.path().join("config.json");
         let err = auth_for(Some(&absent), "r.io").await.unwrap_err();
-        assert!(matches!(err, PackageError::Credentials(_)), "{err}");
+        assert!(matches!(err, OciError::Credentials(_)), "{err}");
         assert!(err.to_string().contains("config.json"), "{err}");
 
         std::fs::write(
@@ -136,6 +136,6 @@ mod tests {
         );
         std::fs::write(&absent, r#"{"auths": {"r.io": {"auth": "%%%"}}}"#).unwrap();
         let err = auth_for(Some(&absent), "r.io").await.unwrap_err();
-        assert!(matches!(err, PackageError::Credentials(_)), "{err}");
+        assert!(matches!(err, OciError::Credentials(_)), "{err}");
     }
 }

@@ -4,7 +4,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::{Architecture, PackageError};
+use super::error::PackageError;
+use crate::arch::Architecture;
 
 const EM_X86_64: u16 = 62;
 const EM_AARCH64: u16 = 183;

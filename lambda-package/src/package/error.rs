@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::flatten::FlattenError;
+use crate::oci::OciError;
 
 /// Who should act on a [`PackageError`]; a provider maps it to an HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +149,35 @@ impl PackageError {
         PackageError::Io {
             context: context.into(),
             source,
+        }
+    }
+}
+
+impl From<OciError> for PackageError {
+    /// Each registry failure as the packaging failure of the same name.
+    fn from(e: OciError) -> PackageError {
+        match e {
+            OciError::BadReference { reference, message } => {
+                PackageError::BadReference { reference, message }
+            }
+            OciError::NotFound { reference, message } => {
+                PackageError::NotFound { reference, message }
+            }
+            OciError::AuthRefused { reference, message } => {
+                PackageError::AuthRefused { reference, message }
+            }
+            OciError::Credentials(message) => PackageError::Credentials(message),
+            OciError::Unreachable { registry, message } => {
+                PackageError::Unreachable { registry, message }
+            }
+            OciError::Registry { reference, message } => {
+                PackageError::Registry { reference, message }
+            }
+            OciError::BlobMismatch { digest, message } => {
+                PackageError::BlobMismatch { digest, message }
+            }
+            OciError::InvalidImage(message) => PackageError::InvalidImage(message),
+            OciError::Unsupported(message) => PackageError::Unsupported(message),
         }
     }
 }

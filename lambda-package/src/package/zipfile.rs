@@ -11,7 +11,7 @@ use lambda_shim::spec::{LAUNCH_SPEC_FILE, ROOTFS_DIR};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use super::PackageError;
+use super::error::PackageError;
 use super::progress::Progress;
 use crate::flatten::{RootEntry, Rootfs};
 
