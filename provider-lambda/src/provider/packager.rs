@@ -10,6 +10,7 @@ use lambda_package::{
     Architecture, BootstrapSource, ErrorClass, PackageOptions, RegistryCredentials, package_image,
 };
 
+use super::config::LambdaConfig;
 use super::settings::Arch;
 
 /// What the provider asks of a packager.
@@ -57,7 +58,7 @@ impl ImagePackager {
 
     /// Options from the provider's configuration: Docker `config.json` credentials (the
     /// configured file, else the default places), plain-HTTP registries, the shim per arch.
-    pub fn from_config(config: &super::LambdaConfig) -> Self {
+    pub fn from_config(config: &LambdaConfig) -> Self {
         Self::new(PackageOptions {
             credentials: RegistryCredentials::DockerConfig(config.docker_config.clone()),
             insecure_registries: config.insecure_registries.clone(),
