@@ -1,6 +1,6 @@
-//! Issue 6 acceptance: the zip of a static and of a dynamically linked test image, packaged by
-//! `package_image` from a local registry, answers invocations in the Lambda-like sandbox of
-//! test-infra.md §5 (busybox-only container, the extracted zip read-only at /var/task, user
+//! The zip of a static and of a dynamically linked test image, packaged by `package_image` from
+//! a local registry, answers invocations in the Lambda-like sandbox of `lambda-emulator`
+//! (`DockerSandbox`: busybox-only container, the extracted zip read-only at /var/task, user
 //! 993:993, host network) through the project's Runtime API emulator.
 
 use std::time::Duration;
