@@ -1,6 +1,7 @@
-//! Just enough of an ELF/script header reader to launch a program from a relocated rootfs: the
-//! machine, the `PT_INTERP` loader path, or a `#!` line. Safe code, little-endian ELF only
-//! (every Lambda architecture is little-endian), 32- and 64-bit.
+//! Just enough of an ELF/script header reader to launch a program from a relocated rootfs (the
+//! machine, the `PT_INTERP` loader path, or a `#!` line) and to check a `bootstrap` before it is
+//! packaged (64-bit, an executable, static). Safe code, little-endian ELF only (every Lambda
+//! architecture is little-endian), 32- and 64-bit.
 
 use std::fs::File;
 use std::io;
@@ -11,6 +12,11 @@ use std::path::Path;
 pub const EM_X86_64: u16 = 62;
 /// `e_machine` of aarch64.
 pub const EM_AARCH64: u16 = 183;
+
+/// `e_type` of an executable.
+pub const ET_EXEC: u16 = 2;
+/// `e_type` of a position-independent executable (or shared object).
+pub const ET_DYN: u16 = 3;
 
 const PT_INTERP: u32 = 3;
 /// Upper bound of the program header table read (real tables are a few hundred bytes).
@@ -38,6 +44,19 @@ pub enum Executable {
         /// The optional argument.
         argument: Option<String>,
     },
+}
+
+/// What an ELF file's headers say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElfInfo {
+    /// 64-bit (`ELFCLASS64`); `false` for 32-bit.
+    pub is_64_bit: bool,
+    /// `e_type` ([`ET_EXEC`], [`ET_DYN`]...).
+    pub kind: u16,
+    /// `e_machine` ([`EM_X86_64`], [`EM_AARCH64`]...).
+    pub machine: u16,
+    /// The `PT_INTERP` path (e.g. `/lib64/ld-linux-x86-64.so.2`), `None` when static.
+    pub interpreter: Option<String>,
 }
 
 /// Why a file is not a launchable executable.
@@ -96,9 +115,7 @@ fn u64_le(b: &[u8], at: usize) -> Result<u64, ElfError> {
         .ok_or(ElfError::Malformed("short header"))
 }
 
-/// Inspect the file at `path`.
-pub fn inspect(path: &Path) -> Result<Executable, ElfError> {
-    let file = File::open(path)?;
+fn read_head(file: &File) -> Result<([u8; 64], usize), ElfError> {
     let mut head = [0u8; 64];
     let mut len = 0;
     while len < head.len() {
@@ -108,14 +125,33 @@ pub fn inspect(path: &Path) -> Result<Executable, ElfError> {
         }
         len += n;
     }
+    Ok((head, len))
+}
+
+/// Inspect the file at `path`.
+pub fn inspect(path: &Path) -> Result<Executable, ElfError> {
+    let file = File::open(path)?;
+    let (head, len) = read_head(&file)?;
     let head = &head[..len];
     if head.starts_with(b"#!") {
         return parse_shebang(&file);
     }
-    if !head.starts_with(b"\x7fELF") {
-        return Err(ElfError::UnknownFormat);
-    }
-    parse_elf(&file, head)
+    let ElfInfo {
+        machine,
+        interpreter,
+        ..
+    } = parse_elf(&file, head)?;
+    Ok(Executable::Elf {
+        machine,
+        interpreter,
+    })
+}
+
+/// Read the ELF headers of `file` ([`ElfError::UnknownFormat`] for anything else, `#!` scripts
+/// included).
+pub fn inspect_elf(file: &File) -> Result<ElfInfo, ElfError> {
+    let (head, len) = read_head(file)?;
+    parse_elf(file, &head[..len])
 }
 
 fn parse_shebang(file: &File) -> Result<Executable, ElfError> {
@@ -141,12 +177,16 @@ fn parse_shebang(file: &File) -> Result<Executable, ElfError> {
     })
 }
 
-fn parse_elf(file: &File, head: &[u8]) -> Result<Executable, ElfError> {
+fn parse_elf(file: &File, head: &[u8]) -> Result<ElfInfo, ElfError> {
+    if !head.starts_with(b"\x7fELF") {
+        return Err(ElfError::UnknownFormat);
+    }
     let class = *head.get(4).ok_or(ElfError::Malformed("short header"))?;
     let data = *head.get(5).ok_or(ElfError::Malformed("short header"))?;
     if data != 1 {
         return Err(ElfError::Unsupported("big-endian"));
     }
+    let kind = u16_le(head, 16)?;
     let machine = u16_le(head, 18)?;
     // (e_phoff, e_phentsize, e_phnum) and, per program header, (p_offset, p_filesz) offsets.
     let (phoff, phentsize, phnum, off_at, size_at, wide) = match class {
@@ -170,7 +210,9 @@ fn parse_elf(file: &File, head: &[u8]) -> Result<Executable, ElfError> {
     };
     let min_entry = if wide { 56 } else { 32 };
     if phnum == 0 {
-        return Ok(Executable::Elf {
+        return Ok(ElfInfo {
+            is_64_bit: wide,
+            kind,
             machine,
             interpreter: None,
         });
@@ -205,12 +247,16 @@ fn parse_elf(file: &File, head: &[u8]) -> Result<Executable, ElfError> {
         if interp.is_empty() {
             return Err(ElfError::Malformed("empty PT_INTERP"));
         }
-        return Ok(Executable::Elf {
+        return Ok(ElfInfo {
+            is_64_bit: wide,
+            kind,
             machine,
             interpreter: Some(interp.to_string()),
         });
     }
-    Ok(Executable::Elf {
+    Ok(ElfInfo {
+        is_64_bit: wide,
+        kind,
         machine,
         interpreter: None,
     })
@@ -308,6 +354,47 @@ mod tests {
             Err(ElfError::UnknownFormat)
         ));
         assert!(matches!(inspect_bytes(b""), Err(ElfError::UnknownFormat)));
+    }
+
+    #[test]
+    fn elf_headers_for_packaging() {
+        let info = |bytes: &[u8]| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f");
+            std::fs::write(&path, bytes).unwrap();
+            inspect_elf(&File::open(&path).unwrap())
+        };
+        let mut pie = elf64(EM_X86_64, None);
+        pie[16..18].copy_from_slice(&ET_DYN.to_le_bytes());
+        assert_eq!(
+            info(&pie).unwrap(),
+            ElfInfo {
+                is_64_bit: true,
+                kind: ET_DYN,
+                machine: EM_X86_64,
+                interpreter: None
+            }
+        );
+        let mut dynamic = elf64(EM_AARCH64, Some("/lib/ld-linux-aarch64.so.1"));
+        dynamic[16..18].copy_from_slice(&ET_EXEC.to_le_bytes());
+        assert_eq!(
+            info(&dynamic).unwrap(),
+            ElfInfo {
+                is_64_bit: true,
+                kind: ET_EXEC,
+                machine: EM_AARCH64,
+                interpreter: Some("/lib/ld-linux-aarch64.so.1".into())
+            }
+        );
+        let mut narrow = elf64(EM_X86_64, None);
+        narrow[4] = 1;
+        assert!(!info(&narrow[..64]).unwrap().is_64_bit);
+        // A script is not an ELF file here; a header cut short is malformed.
+        assert!(matches!(info(b"#!/bin/sh\n"), Err(ElfError::UnknownFormat)));
+        assert!(matches!(
+            info(&elf64(EM_X86_64, None)[..40]),
+            Err(ElfError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! The seam between the provider and packaging: an image reference becomes a Lambda zip.
-//! Production uses [`ImagePackager`] (the crate's own `package_image`); tests of the control
+//! Production uses [`ImagePackager`] (`lambda_package::package_image`); tests of the control
 //! plane may pass any other [`Packager`].
 
 use std::path::Path;
 
 use async_trait::async_trait;
 use faas_provider::{ProviderError, Result};
+use lambda_package::{
+    Architecture, BootstrapSource, ErrorClass, PackageOptions, RegistryCredentials, package_image,
+};
 
+use super::config::LambdaConfig;
 use super::settings::Arch;
 
 /// What the provider asks of a packager.
@@ -40,37 +44,37 @@ pub trait Packager: Send + Sync + 'static {
     ) -> Result<Packaged>;
 }
 
-/// The production packager: [`crate::package_image`] (pull, flatten, zip with the shim).
+/// The production packager: [`lambda_package::package_image`] (pull, flatten, zip with the shim).
 #[derive(Debug, Clone)]
 pub struct ImagePackager {
-    options: crate::PackageOptions,
+    options: PackageOptions,
 }
 
 impl ImagePackager {
     /// A packager with `options` (the request's architecture overrides theirs).
-    pub fn new(options: crate::PackageOptions) -> Self {
+    pub fn new(options: PackageOptions) -> Self {
         Self { options }
     }
 
     /// Options from the provider's configuration: Docker `config.json` credentials (the
     /// configured file, else the default places), plain-HTTP registries, the shim per arch.
-    pub fn from_config(config: &super::LambdaConfig) -> Self {
-        Self::new(crate::PackageOptions {
-            credentials: crate::RegistryCredentials::DockerConfig(config.docker_config.clone()),
+    pub fn from_config(config: &LambdaConfig) -> Self {
+        Self::new(PackageOptions {
+            credentials: RegistryCredentials::DockerConfig(config.docker_config.clone()),
             insecure_registries: config.insecure_registries.clone(),
-            bootstrap: crate::BootstrapSource::PerArch {
+            bootstrap: BootstrapSource::PerArch {
                 x86_64: config.bootstrap_x86_64.clone(),
                 arm64: config.bootstrap_arm64.clone(),
             },
-            ..crate::PackageOptions::default()
+            ..PackageOptions::default()
         })
     }
 }
 
-fn to_package_arch(arch: Arch) -> crate::Architecture {
+fn to_package_arch(arch: Arch) -> Architecture {
     match arch {
-        Arch::X86_64 => crate::Architecture::X86_64,
-        Arch::Arm64 => crate::Architecture::Arm64,
+        Arch::X86_64 => Architecture::X86_64,
+        Arch::Arm64 => Architecture::Arm64,
     }
 }
 
@@ -86,21 +90,21 @@ impl Packager for ImagePackager {
         if let Some(arch) = request.architecture {
             options.architecture = Some(to_package_arch(arch));
         }
-        let result = crate::package_image(image, &options, out_zip).await;
+        let result = package_image(image, &options, out_zip).await;
         match result {
             Ok(summary) => Ok(Packaged {
                 zipped_bytes: summary.zipped_bytes,
                 architecture: match summary.architecture {
-                    crate::Architecture::X86_64 => Arch::X86_64,
-                    crate::Architecture::Arm64 => Arch::Arm64,
+                    Architecture::X86_64 => Arch::X86_64,
+                    Architecture::Arm64 => Arch::Arm64,
                 },
                 image_digest: summary.image_digest,
             }),
             Err(error) => Err(match error.class() {
-                crate::ErrorClass::Caller => {
+                ErrorClass::Caller => {
                     ProviderError::invalid(format!("unable to package image {image}: {error}"))
                 }
-                crate::ErrorClass::Unavailable => ProviderError::Unavailable {
+                ErrorClass::Unavailable => ProviderError::Unavailable {
                     backend: "registry".to_string(),
                     reason: format!("{image}: {error}"),
                 },
