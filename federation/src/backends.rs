@@ -10,7 +10,7 @@ use faas_provider::{Capabilities, Provider};
 use provider_memory::MemoryProvider;
 
 #[cfg(feature = "lambda")]
-use provider_lambda::provider::launch::Launch;
+use provider_lambda::launch::Launch;
 
 use crate::config::{BackendConfig, BackendSpec, CapabilityOverrides, ConfigError};
 

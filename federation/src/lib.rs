@@ -57,7 +57,6 @@ pub mod backends;
 mod cache;
 pub mod config;
 mod fanout;
-mod locks;
 pub mod metrics;
 mod missing;
 mod provider;

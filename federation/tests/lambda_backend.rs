@@ -170,7 +170,7 @@ fn lambda_settings_are_provider_lambdas() {
 /// setup's own (local mode, same control plane) to look at what the federation did.
 mod common {
     use provider_lambda::LambdaProvider;
-    use provider_lambda::provider::launch::{Launch, LocalMode, StaticCredentials};
+    use provider_lambda::launch::{Launch, LocalMode, StaticCredentials};
     use test_support::moto::{ACCESS_KEY, Moto, REGION, SECRET_KEY};
 
     /// Everything stops on drop.

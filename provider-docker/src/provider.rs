@@ -2,11 +2,13 @@
 //! which normalizes names and namespaces and hands each call to [`Inner`]'s operations.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bollard::Docker;
+use faas_provider::sync::KeyedLocks;
 use faas_provider::types::name::validate_secret_name;
+use faas_provider::types::{namespace_not_found, namespace_or_default, validate_namespace_body};
 use faas_provider::{
     Body, Capabilities, DEFAULT_NAMESPACE, FunctionDeployment, FunctionNamespace, FunctionRef,
     FunctionStatus, LogRequest, LogStream, Provider, ProviderError, ProviderInfo, Result, Secret,
@@ -21,7 +23,7 @@ use crate::logs;
 use crate::readiness::spawn_health_checks;
 use crate::routes::Routes;
 use crate::shared::Inner;
-use crate::store::{Store, namespace_not_found, validate_namespace_body};
+use crate::store::Store;
 
 /// An OpenFaaS provider over a Docker Engine. Cheap to clone; clones share everything.
 #[derive(Clone)]
@@ -65,7 +67,7 @@ impl DockerProvider {
         let inner = Arc::new(Inner {
             engine: Engine::new(docker, config, facts, store),
             routes: Routes::default(),
-            locks: Mutex::new(HashMap::new()),
+            locks: KeyedLocks::default(),
         });
         spawn_health_checks(Arc::downgrade(&inner), interval);
         Ok(Self { inner })
@@ -138,7 +140,7 @@ impl Provider for DockerProvider {
     }
 
     async fn get(&self, function: &FunctionRef) -> Result<FunctionStatus> {
-        let function = normalize(function);
+        let function = function.or_default_namespace();
         self.inner
             .engine
             .store
@@ -158,7 +160,7 @@ impl Provider for DockerProvider {
     }
 
     async fn delete(&self, function: &FunctionRef) -> Result<()> {
-        let function = normalize(function);
+        let function = function.or_default_namespace();
         self.inner
             .engine
             .store
@@ -167,7 +169,7 @@ impl Provider for DockerProvider {
     }
 
     async fn scale(&self, function: &FunctionRef, replicas: u64) -> Result<()> {
-        let function = normalize(function);
+        let function = function.or_default_namespace();
         self.inner
             .engine
             .store
@@ -180,7 +182,9 @@ impl Provider for DockerProvider {
         function: &FunctionRef,
         request: http::Request<Body>,
     ) -> Result<http::Response<Body>> {
-        self.inner.invoke(&normalize(function), request).await
+        self.inner
+            .invoke(&function.or_default_namespace(), request)
+            .await
     }
 
     async fn list_secrets(&self, namespace: &str) -> Result<Vec<Secret>> {
@@ -220,7 +224,7 @@ impl Provider for DockerProvider {
     }
 
     async fn logs(&self, request: LogRequest) -> Result<LogStream> {
-        let function = normalize(&request.function);
+        let function = request.function.or_default_namespace();
         self.inner
             .engine
             .store
@@ -288,19 +292,4 @@ impl Provider for DockerProvider {
         }
         store.delete_namespace(name)
     }
-}
-
-fn namespace_or_default(namespace: &str) -> &str {
-    if namespace.is_empty() {
-        DEFAULT_NAMESPACE
-    } else {
-        namespace
-    }
-}
-
-fn normalize(function: &FunctionRef) -> FunctionRef {
-    FunctionRef::new(
-        function.name.clone(),
-        namespace_or_default(&function.namespace),
-    )
 }

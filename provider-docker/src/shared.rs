@@ -3,10 +3,8 @@
 //! `lifecycle` (create, start, replace, remove replicas), `readiness` (health and routes),
 //! `invoke`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use faas_provider::FunctionRef;
+use faas_provider::sync::{KeyedGuard, KeyedLocks};
 
 use crate::engine::Engine;
 use crate::routes::Routes;
@@ -15,20 +13,13 @@ use crate::routes::Routes;
 pub(crate) struct Inner {
     pub(crate) engine: Engine,
     pub(crate) routes: Routes,
-    /// One lock per function: mutations of a function are serialized.
-    pub(crate) locks: Mutex<HashMap<FunctionRef, Arc<tokio::sync::Mutex<()>>>>,
+    /// One lock per function: mutations of a function are serialized (idle keys forgotten).
+    pub(crate) locks: KeyedLocks<FunctionRef>,
 }
 
 impl Inner {
-    /// Waits for `function`'s lock (one per function, created on first use).
-    pub(crate) async fn lock(&self, function: &FunctionRef) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = self
-            .locks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(function.clone())
-            .or_default()
-            .clone();
-        lock.lock_owned().await
+    /// Waits for `function`'s lock.
+    pub(crate) async fn lock(&self, function: &FunctionRef) -> KeyedGuard<'_, FunctionRef> {
+        self.locks.lock(function.clone()).await
     }
 }

@@ -13,7 +13,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use faas_provider::error::ResourceKind;
-use faas_provider::types::LABEL_OPENFAAS_NAMESPACE;
+use faas_provider::types::namespace_not_found;
 use faas_provider::{DEFAULT_NAMESPACE, FunctionNamespace, ProviderError, Result};
 
 use crate::error::internal;
@@ -34,13 +34,6 @@ fn io_error(path: &Path, error: std::io::Error) -> ProviderError {
 fn secret_not_found(name: &str) -> ProviderError {
     ProviderError::NotFound {
         kind: ResourceKind::Secret,
-        name: name.to_string(),
-    }
-}
-
-pub(crate) fn namespace_not_found(name: &str) -> ProviderError {
-    ProviderError::NotFound {
-        kind: ResourceKind::Namespace,
         name: name.to_string(),
     }
 }
@@ -265,23 +258,6 @@ impl Store {
             Err(e) => Err(io_error(&secrets, e)),
         }
     }
-}
-
-/// A namespace body must carry `openfaas: "1"`.
-pub(crate) fn validate_namespace_body(namespace: &FunctionNamespace) -> Result<()> {
-    faas_provider::types::name::validate_namespace(&namespace.name)?;
-    if namespace
-        .labels
-        .get(LABEL_OPENFAAS_NAMESPACE)
-        .map(String::as_str)
-        != Some("1")
-    {
-        return Err(ProviderError::invalid(format!(
-            "namespace {}: labels must include \"{LABEL_OPENFAAS_NAMESPACE}\": \"1\"",
-            namespace.name
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! local mode. The zips come from the `lambda-package` crate (an OCI image becomes a
 //! `provided.al2023` zip).
 
+pub mod launch;
 pub mod local;
 pub mod provider;
-pub mod secrets;
-pub use provider::launch::SETTINGS;
+pub use launch::SETTINGS;
+pub use provider::secrets;
 pub use provider::{LambdaConfig, LambdaProvider};

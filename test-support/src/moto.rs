@@ -273,16 +273,7 @@ fn http_request(
 
 /// `application/x-www-form-urlencoded` of `pairs`.
 fn form_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
-    fn encode(text: &str) -> String {
-        text.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    }
+    use faas_provider::encoding::percent_encode as encode;
     pairs
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))

@@ -56,11 +56,11 @@ pub(super) fn docker(table: &Table, base: &Path) -> Result<BackendSpec, String> 
 }
 
 /// `kind = "lambda"`: the table handed to
-/// [`provider_lambda::provider::launch::Launch::from_settings`] (relative paths resolved
+/// [`provider_lambda::launch::Launch::from_settings`] (relative paths resolved
 /// against `base`, the configuration file's directory).
 #[cfg(feature = "lambda")]
 pub(super) fn lambda(table: &Table, base: &Path) -> Result<BackendSpec, String> {
-    use provider_lambda::provider::launch::Launch;
+    use provider_lambda::launch::Launch;
 
     check_keys("lambda", table, provider_lambda::SETTINGS)?;
     let settings = settings_text(table)?;

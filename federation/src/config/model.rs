@@ -53,9 +53,9 @@ pub enum BackendSpec {
     #[cfg(feature = "docker")]
     Docker(provider_docker::DockerConfig),
     /// An in-process [`provider_lambda::LambdaProvider`] (cargo feature `lambda`), built as the
-    /// `provider-lambda` binary builds it ([`provider_lambda::provider::launch::Launch`]).
+    /// `provider-lambda` binary builds it ([`provider_lambda::launch::Launch`]).
     #[cfg(feature = "lambda")]
-    Lambda(Box<provider_lambda::provider::launch::Launch>),
+    Lambda(Box<provider_lambda::launch::Launch>),
 }
 
 impl BackendSpec {

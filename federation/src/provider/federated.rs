@@ -13,8 +13,8 @@ use faas_provider::{FunctionRef, ProviderError, Result};
 use crate::backends::Backend;
 use crate::cache::{BackendIndex, RoutingTable};
 use crate::config::{ConfigError, FederationConfig};
-use crate::locks::KeyedLocks;
 use crate::metrics::{self, Metrics};
+use faas_provider::sync::KeyedLocks;
 
 /// The name reported in `/system/info`.
 pub const PROVIDER_NAME: &str = "faas-federation";

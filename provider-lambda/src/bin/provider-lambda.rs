@@ -16,7 +16,7 @@ use anyhow::Context;
 use clap::Parser;
 use faas_provider::ServerConfig;
 use faas_provider::server::{serve, shutdown_signal};
-use provider_lambda::provider::launch::Launch;
+use provider_lambda::launch::Launch;
 use tracing_subscriber::EnvFilter;
 
 /// The OpenFaaS provider for AWS Lambda.

@@ -71,7 +71,7 @@ where
             }
         }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            unavailable(aws_error_chain(&error))
+            unavailable(faas_provider::error::chain(&error))
         }
         _ => backend(error),
     }
@@ -88,16 +88,4 @@ pub(crate) fn unavailable(reason: impl Into<String>) -> ProviderError {
 /// `Backend` (500) for anything else.
 pub(crate) fn backend(error: impl Into<BoxError>) -> ProviderError {
     ProviderError::backend(PROVIDER_NAME, error)
-}
-
-/// An error and its sources on one line (SDK errors' own text is terse: "dispatch failure").
-pub(crate) fn aws_error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

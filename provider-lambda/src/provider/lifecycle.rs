@@ -18,9 +18,9 @@ use super::error::{Subject, backend, from_sdk};
 use super::invoke::Deployed;
 use super::packager::{PackageRequest, Packaged};
 use super::record;
+use super::secrets::SecretValues;
 use super::settings;
 use super::state::Inner;
-use crate::secrets::SecretValues;
 
 /// AWS's limit on a zip uploaded directly (`ZipFile`), bytes (50 MiB). moto accepts more; the
 /// provider refuses bigger packages itself.

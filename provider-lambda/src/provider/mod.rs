@@ -18,7 +18,7 @@
 //! - **invoke** sends an API Gateway v2 event ([`invoke`]) and maps the answer back; function
 //!   errors are 500 (504 for timeouts) with the error message, throttling 429, payloads over
 //!   6 MB 413, unknown functions 503 (the server's "no endpoints").
-//! - **secrets** live in AWS Secrets Manager ([`crate::secrets`]).
+//! - **secrets** live in AWS Secrets Manager ([`secrets`]).
 //! - one namespace (`function_namespace`, default `openfaas-fn`); logs are not implemented
 //!   (they are in CloudWatch).
 //!
@@ -33,11 +33,11 @@ mod clients;
 pub mod config;
 pub mod error;
 pub mod invoke;
-pub mod launch;
 mod lifecycle;
 mod lookup;
 pub mod packager;
 pub mod record;
+pub mod secrets;
 pub mod settings;
 mod state;
 

@@ -3,15 +3,16 @@
 //! invocation counts; with the small helpers every operation uses (names, locks, namespace).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
+use faas_provider::sync::{KeyedGuard, KeyedLocks};
 use faas_provider::{FunctionDeployment, FunctionRef, ProviderError, Result};
 
 use super::clients::{invoke_client, lambda_client, secrets_client};
 use super::config::LambdaConfig;
 use super::invoke::{AwsInvoker, Invoker};
 use super::packager::Packager;
-use crate::secrets::SecretStore;
+use super::secrets::SecretStore;
 
 /// An OpenFaaS provider on AWS Lambda. Cheap to clone; clones share everything.
 #[derive(Clone)]
@@ -36,8 +37,9 @@ pub(super) struct Inner {
     pub(super) packager: Arc<dyn Packager>,
     pub(super) secrets: SecretStore,
     pub(super) orchestration: &'static str,
-    /// One lock per function: mutations of a function are serialized (in this process).
-    pub(super) locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One lock per function: mutations of a function are serialized (in this process; idle
+    /// keys are forgotten).
+    pub(super) locks: KeyedLocks<String>,
     /// Invocations that reached each function (by Lambda name), since this process started
     /// or the function was deployed: Lambda keeps no such count (CloudWatch has it, delayed).
     pub(super) invocations: Mutex<HashMap<String, u64>>,
@@ -69,7 +71,7 @@ impl LambdaProvider {
                 packager: parts.packager,
                 secrets,
                 orchestration: parts.orchestration,
-                locks: Mutex::new(HashMap::new()),
+                locks: KeyedLocks::default(),
                 invocations: Mutex::new(HashMap::new()),
             }),
         }
@@ -113,15 +115,8 @@ impl Inner {
         format!("{}{name}", self.config.function_prefix)
     }
 
-    pub(super) async fn lock(&self, name: &str) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = self
-            .locks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(name.to_string())
-            .or_default()
-            .clone();
-        lock.lock_owned().await
+    pub(super) async fn lock(&self, name: &str) -> KeyedGuard<'_, String> {
+        self.locks.lock(name.to_string()).await
     }
 
     pub(super) fn check_namespace(&self, namespace: &str) -> Result<()> {

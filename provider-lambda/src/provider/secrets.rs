@@ -23,8 +23,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use faas_provider::types::name::validate_secret_name;
 use faas_provider::{ProviderError, Result, Secret};
 
-use crate::provider::error::{Subject, backend, from_sdk};
-use crate::provider::record::TAG_NAMESPACE;
+use super::error::{Subject, backend, from_sdk};
+use super::record::TAG_NAMESPACE;
 
 /// Secret values by name. `Debug` shows names only.
 #[derive(Clone, Default, PartialEq, Eq)]

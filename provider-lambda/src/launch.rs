@@ -11,9 +11,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::config::ConfigError;
-use super::{ImagePackager, LambdaConfig, LambdaProvider, aws_config_loader};
 use crate::local::LocalOptions;
+use crate::provider::{
+    ConfigError, ImagePackager, LambdaConfig, LambdaProvider, aws_config_loader,
+};
 
 /// The settings [`Launch::from_settings`] accepts: the provider's environment variables and
 /// flags ([`LambdaConfig`]'s, `local`, `local_cache_dir`, `local_sandbox_image`), same names,
