@@ -61,6 +61,7 @@ mod locks;
 pub mod metrics;
 mod provider;
 pub mod routing;
+pub mod scaling;
 pub mod server;
 
 pub use backends::{Backend, BackendKind};
