@@ -60,9 +60,11 @@ mod fanout;
 mod locks;
 pub mod metrics;
 mod provider;
+pub mod queue;
 pub mod routing;
 pub mod scaling;
 pub mod server;
+pub mod triggers;
 
 pub use backends::{Backend, BackendKind};
 pub use config::{Args, BackendConfig, BackendSpec, ConfigError, FederationConfig};
