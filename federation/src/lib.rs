@@ -60,8 +60,11 @@ mod fanout;
 pub mod metrics;
 mod missing;
 mod provider;
+pub mod queue;
 pub mod routing;
+pub mod scaling;
 pub mod server;
+pub mod triggers;
 
 pub use backends::{Backend, BackendKind};
 pub use config::{BackendConfig, BackendSpec, ConfigError, ConfigSources, FederationConfig};

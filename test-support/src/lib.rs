@@ -13,6 +13,8 @@
 //! - [`push`]: push the images with oci-client, `docker load` / `docker pull` them with bollard.
 //! - [`moto`]: a moto server (the Lambda control plane) on a free 127.0.0.1 port, installed into
 //!   `target/moto-venv` when missing, stopped on drop.
+//! - [`nats`]: a NATS server with JetStream on a free 127.0.0.1 port (file store in a temp dir),
+//!   restartable on the same port and store, stopped on drop.
 //! - [`sandbox`]: Lambda task dirs built from the test images (static `bootstrap` + rootfs +
 //!   `faas-launch.json`), the busybox-only sandbox image, and cargo-lambda's Runtime API
 //!   emulator (installed into `target/cargo-lambda-venv`).
@@ -37,6 +39,7 @@ pub mod assets;
 mod docker;
 pub mod images;
 pub mod moto;
+pub mod nats;
 pub mod net;
 pub mod oci;
 pub mod oci_index;

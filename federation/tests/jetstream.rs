@@ -1,0 +1,170 @@
+//! The JetStream queue against a real `nats-server -js` (test-support): 1,000 accepted calls
+//! survive a killed federation and a restarted NATS server (every one runs at least once), and
+//! two federation instances on one stream run every call once.
+
+#[path = "common/async_support.rs"]
+mod async_support;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_support::{Functions, until};
+use faas_provider::{Provider, ServerConfig};
+use federation::queue::{
+    AsyncConfig, JetStreamQueue, JetStreamSettings, Queue, QueueMetrics, Worker, accept,
+};
+use test_support::nats::NatsServer;
+
+/// One federation instance (provider API + async routes + worker) on its own runtime, so it
+/// can be killed like a crashed process: every task and socket goes at once.
+struct Instance {
+    runtime: Option<tokio::runtime::Runtime>,
+    url: String,
+}
+
+impl Instance {
+    fn start(functions: Arc<Functions>, settings: JetStreamSettings) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let url = runtime.block_on(async move {
+            let provider: Arc<dyn Provider> = functions;
+            let queue: Arc<dyn Queue> = Arc::new(
+                JetStreamQueue::connect(settings)
+                    .await
+                    .expect("JetStream queue"),
+            );
+            let config = AsyncConfig {
+                initial_retry_wait: Duration::from_millis(50),
+                ..AsyncConfig::default()
+            };
+            let metrics = QueueMetrics::default();
+            let worker = Arc::new(
+                Worker::new(
+                    queue.clone(),
+                    provider.clone(),
+                    config.clone(),
+                    metrics.clone(),
+                )
+                .with_progress_every(Duration::from_millis(500)),
+            );
+            worker.spawn();
+            let app = faas_provider::server::router(provider.clone(), &ServerConfig::default())
+                .merge(accept::routes(provider, queue, config, metrics));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            url
+        });
+        Self {
+            runtime: Some(runtime),
+            url,
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(5));
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn settings(nats: &NatsServer) -> JetStreamSettings {
+    JetStreamSettings {
+        ack_wait: Duration::from_secs(2),
+        ..JetStreamSettings::new(nats.url())
+    }
+}
+
+/// Posts `count` async calls to `urls` in turn, 8 at a time; returns the accepted call ids.
+async fn accept_calls(urls: &[String], count: usize) -> Vec<String> {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut ids = Vec::with_capacity(count);
+    for batch in (0..count).collect::<Vec<_>>().chunks(8) {
+        let sends = batch.iter().map(|i| {
+            let url = format!("{}/async-function/counter", urls[i % urls.len()]);
+            let client = client.clone();
+            async move {
+                let response = client
+                    .post(url)
+                    .body(format!("call {i}"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 202);
+                response.headers()["x-call-id"]
+                    .to_str()
+                    .unwrap()
+                    .to_string()
+            }
+        });
+        ids.extend(futures::future::join_all(sends).await);
+    }
+    ids
+}
+
+#[test]
+fn accepted_calls_survive_a_killed_federation_and_a_nats_restart() {
+    let mut nats = NatsServer::start();
+    let functions = Arc::new(Functions::default());
+    functions.add("counter", &[]);
+    // Slow enough that most calls are still queued when the instance dies.
+    *functions.delay.lock().unwrap() = Duration::from_millis(20);
+
+    let mut first = Instance::start(functions.clone(), settings(&nats));
+    let client_runtime = tokio::runtime::Runtime::new().unwrap();
+    let ids = client_runtime.block_on(accept_calls(std::slice::from_ref(&first.url), 1000));
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 1000);
+    first.kill();
+    let ran_before = functions.distinct_calls();
+    assert!(
+        ran_before < 1000,
+        "the kill came too late to test anything ({ran_before} ran)"
+    );
+
+    nats.restart();
+    let _second = Instance::start(functions.clone(), settings(&nats));
+    client_runtime.block_on(until(
+        Duration::from_secs(120),
+        "every accepted call ran",
+        || ids.iter().all(|id| functions.runs_of(id) >= 1),
+    ));
+    let lost: Vec<&String> = ids.iter().filter(|id| functions.runs_of(id) == 0).collect();
+    assert!(lost.is_empty(), "{} calls lost", lost.len());
+}
+
+#[test]
+fn two_instances_on_one_stream_run_every_call_once() {
+    let nats = NatsServer::start();
+    let functions = Arc::new(Functions::default());
+    functions.add("counter", &[]);
+    *functions.delay.lock().unwrap() = Duration::from_millis(2);
+    let settings = JetStreamSettings {
+        ack_wait: Duration::from_secs(30),
+        ..JetStreamSettings::new(nats.url())
+    };
+    let a = Instance::start(functions.clone(), settings.clone());
+    let b = Instance::start(functions.clone(), settings);
+    let client_runtime = tokio::runtime::Runtime::new().unwrap();
+    let ids = client_runtime.block_on(accept_calls(&[a.url.clone(), b.url.clone()], 300));
+    client_runtime.block_on(until(Duration::from_secs(60), "all 300 ran", || {
+        functions.distinct_calls() == 300
+    }));
+    // Settled: nothing more arrives.
+    std::thread::sleep(Duration::from_millis(500));
+    let twice: Vec<&String> = ids.iter().filter(|id| functions.runs_of(id) != 1).collect();
+    assert!(
+        twice.is_empty(),
+        "{} calls did not run exactly once",
+        twice.len()
+    );
+}
