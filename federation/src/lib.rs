@@ -62,6 +62,7 @@ mod missing;
 mod provider;
 pub mod queue;
 pub mod routing;
+mod runtime;
 pub mod scaling;
 pub mod server;
 pub mod triggers;
@@ -73,4 +74,5 @@ pub use provider::{
     RebuildReport,
 };
 pub use routing::{GATEWAY_ANNOTATION, pick_backend};
+pub use runtime::{Runtime, StartError};
 pub use server::{MISSING_BACKENDS_HEADER, router};

@@ -3,15 +3,17 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use anyhow::Context;
-use clap::Parser;
+use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser};
 use faas_provider::ServerConfig;
 use faas_provider::config::parse_duration;
 use faas_provider::server::{serve_router, shutdown_signal};
-use federation::{ConfigSources, FederatedProvider};
+use federation::config::SETTINGS;
+use federation::{ConfigSources, Runtime};
 use prometheus_client::registry::Registry;
 use tracing_subscriber::EnvFilter;
 
@@ -62,21 +64,53 @@ fn parse_duration_arg(text: &str) -> Result<Duration, String> {
 }
 
 impl Args {
-    /// Where the federation's configuration comes from, as these arguments say.
-    fn sources(&self) -> ConfigSources {
+    /// Where the federation's configuration comes from, as these arguments say (`settings`:
+    /// the federation settings given as flags or environment variables).
+    fn sources(&self, settings: BTreeMap<String, String>) -> ConfigSources {
         ConfigSources {
             file: self.config.clone(),
             providers: self.providers.clone(),
             default_provider: self.default_provider.clone(),
             default_backend: self.default_backend.clone(),
             health_interval: self.health_interval,
+            settings,
         }
     }
 }
 
+/// The command line: [`Args`] plus one `--flag` (and environment variable) per federation
+/// setting, e.g. `--scale-from-zero false` or `scale_from_zero=false`.
+fn command() -> clap::Command {
+    Args::command().args(SETTINGS.iter().map(|key| {
+        Arg::new(*key)
+            .long(key.replace('_', "-"))
+            .env(*key)
+            .value_name("VALUE")
+            .help_heading("Federation settings (also TOML keys)")
+    }))
+}
+
+/// Parses the command line (or `argv`) into [`Args`] and the settings it gives.
+fn parse(argv: Option<Vec<&str>>) -> anyhow::Result<(Args, BTreeMap<String, String>)> {
+    let matches: ArgMatches = match argv {
+        Some(argv) => command().try_get_matches_from(argv)?,
+        None => command().get_matches(),
+    };
+    let args = Args::from_arg_matches(&matches)?;
+    let settings = SETTINGS
+        .iter()
+        .filter_map(|key| {
+            matches
+                .get_one::<String>(key)
+                .map(|value| (key.to_string(), value.clone()))
+        })
+        .collect();
+    Ok((args, settings))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let (args, settings) = parse(None)?;
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -87,26 +121,21 @@ async fn main() -> anyhow::Result<()> {
     server.port = args.port.unwrap_or(server.port);
     server.bind = args.bind.unwrap_or(server.bind);
     let config = args
-        .sources()
+        .sources(settings)
         .load()
         .context("reading the federation configuration")?;
 
-    let federation = Arc::new(
-        FederatedProvider::from_config(&config)
-            .await
-            .context("building the backends")?,
-    );
     let mut registry = Registry::default();
-    federation.register_metrics(&mut registry);
-    federation.start().await;
-    let _monitor = federation.spawn_monitor(config.health_interval);
+    let runtime = Runtime::start(&config, &mut registry)
+        .await
+        .context("starting the federation")?;
 
     let addr = server.socket_addr();
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(address = %listener.local_addr()?, "faas-federation listening");
-    let app = federation::router(federation, &server, registry);
+    let app = runtime.router(&server, registry);
     serve_router(listener, app, &server, shutdown_signal())
         .await
         .context("serving the provider API")
@@ -118,10 +147,37 @@ mod tests {
 
     use super::*;
 
+    fn args_from<const N: usize>(argv: [&str; N]) -> Args {
+        parse(Some(argv.to_vec())).unwrap().0
+    }
+
+    #[test]
+    fn settings_come_from_flags_and_reach_the_configuration() {
+        let (args, settings) = parse(Some(vec![
+            "faas-federation",
+            "--scale-from-zero",
+            "false",
+            "--autoscale-interval",
+            "250ms",
+        ]))
+        .unwrap();
+        let config = args.sources(settings).load().unwrap();
+        assert!(!config.settings.scaling.scale_from_zero);
+        assert_eq!(config.settings.scaling.interval, Duration::from_millis(250));
+        let (args, settings) = parse(Some(vec![
+            "faas-federation",
+            "--scale-down-window",
+            "never",
+        ]))
+        .unwrap();
+        let error = args.sources(settings).load().unwrap_err().to_string();
+        assert!(error.contains("scale_down_window"), "{error}");
+    }
+
     #[test]
     fn no_file_means_one_memory_backend() {
-        let args = Args::parse_from(["faas-federation"]);
-        let config = args.sources().load().unwrap();
+        let args = args_from(["faas-federation"]);
+        let config = args.sources(BTreeMap::new()).load().unwrap();
         assert_eq!(config, FederationConfig::default());
         assert_eq!(config.backends.len(), 1);
         assert_eq!(config.backends[0].spec, BackendSpec::Memory);
@@ -138,21 +194,27 @@ mod tests {
         )
         .unwrap();
         let p = path.to_str().unwrap();
-        let args = Args::parse_from(["faas-federation", "--config", p, "--default-backend", "b"]);
-        assert_eq!(args.sources().load().unwrap().default_backend, "b");
-        let args = Args::parse_from(["faas-federation", "--config", p, "--default-backend", "zz"]);
-        assert!(args.sources().load().is_err());
-        let args = Args::parse_from([
+        let args = args_from(["faas-federation", "--config", p, "--default-backend", "b"]);
+        assert_eq!(
+            args.sources(BTreeMap::new())
+                .load()
+                .unwrap()
+                .default_backend,
+            "b"
+        );
+        let args = args_from(["faas-federation", "--config", p, "--default-backend", "zz"]);
+        assert!(args.sources(BTreeMap::new()).load().is_err());
+        let args = args_from([
             "faas-federation",
             "--config",
             p,
             "--providers",
             "http://127.0.0.1:1",
         ]);
-        assert!(args.sources().load().is_err());
-        let missing = Args::parse_from(["faas-federation", "--config", "/nonexistent/f.toml"]);
+        assert!(args.sources(BTreeMap::new()).load().is_err());
+        let missing = args_from(["faas-federation", "--config", "/nonexistent/f.toml"]);
         assert!(matches!(
-            missing.sources().load(),
+            missing.sources(BTreeMap::new()).load(),
             Err(ConfigError::Read { .. })
         ));
     }

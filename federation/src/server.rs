@@ -5,21 +5,17 @@
 use std::sync::Arc;
 
 use axum::Router;
-use faas_provider::ServerConfig;
+use faas_provider::{Provider, ServerConfig};
 use prometheus_client::registry::Registry;
-
-use crate::provider::FederatedProvider;
 
 pub use crate::missing::{MISSING_BACKENDS_HEADER, missing_backends};
 
-/// The full router: every OpenFaaS provider route over `federation` (through
-/// [`faas_provider::server::router_with_registry`], so `/metrics` exports `registry`, where the
+/// Every OpenFaaS provider route over `provider` (a [`crate::FederatedProvider`], or the
+/// [`crate::scaling::Scaler`] in front of one), through
+/// [`faas_provider::server::router_with_registry`] so `/metrics` exports `registry` (where the
 /// federation's metrics should already be registered), with [`missing_backends`] around it.
-pub fn router(
-    federation: Arc<FederatedProvider>,
-    config: &ServerConfig,
-    registry: Registry,
-) -> Router {
-    faas_provider::server::router_with_registry(federation, config, registry)
+/// [`crate::Runtime::router`] adds the async routes.
+pub fn router(provider: Arc<dyn Provider>, config: &ServerConfig, registry: Registry) -> Router {
+    faas_provider::server::router_with_registry(provider, config, registry)
         .layer(axum::middleware::from_fn(missing_backends))
 }

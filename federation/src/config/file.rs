@@ -14,6 +14,7 @@ use super::model::{
     BackendConfig, BackendSpec, CapabilityOverrides, Credentials, DEFAULT_BACKEND_TIMEOUT,
     DEFAULT_HEALTH_INTERVAL, DEFAULT_INVOKE_TIMEOUT, FederationConfig,
 };
+use super::settings::Settings;
 
 /// A duration in the file: integer seconds or a Go duration string.
 #[derive(Debug, Deserialize)]
@@ -37,13 +38,16 @@ impl DurationValue {
     }
 }
 
+/// The file's top level: the federation's keys, its backends, and the settings of
+/// [`super::SETTINGS`] (checked by [`Settings::apply`]).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct FileConfig {
     default_backend: Option<String>,
     health_interval: Option<DurationValue>,
     #[serde(default)]
     backends: Vec<FileBackend>,
+    #[serde(flatten)]
+    settings: Table,
 }
 
 /// One `[[backends]]` entry. Keys that are not the federation's are collected in `settings`
@@ -118,10 +122,14 @@ impl FederationConfig {
             Some(value) => value.parse("health_interval")?,
             None => DEFAULT_HEALTH_INTERVAL,
         };
+        let mut settings = Settings::default();
+        let table = kinds::settings_text(&file.settings).map_err(invalid)?;
+        settings.apply(&table).map_err(invalid)?;
         let config = Self {
             backends,
             default_backend,
             health_interval,
+            settings,
         };
         config.validate()
     }

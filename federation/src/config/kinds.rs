@@ -69,17 +69,15 @@ pub(super) fn lambda(table: &Table, base: &Path) -> Result<BackendSpec, String> 
         .map_err(|e| e.to_string())
 }
 
-/// Every value of `table` as the text its provider's environment variable would hold: strings
-/// as they are, numbers and booleans written out, arrays of strings joined with commas.
-#[cfg(any(feature = "docker", feature = "lambda"))]
-fn settings_text(table: &Table) -> Result<BTreeMap<String, String>, String> {
+/// Every value of `table` as the text an environment variable would hold: strings as they
+/// are, numbers and booleans written out, arrays joined with commas.
+pub(super) fn settings_text(table: &Table) -> Result<BTreeMap<String, String>, String> {
     table
         .iter()
         .map(|(key, value)| Ok((key.clone(), setting_text(key, value)?)))
         .collect()
 }
 
-#[cfg(any(feature = "docker", feature = "lambda"))]
 fn setting_text(key: &str, value: &toml::Value) -> Result<String, String> {
     Ok(match value {
         toml::Value::String(s) => s.clone(),
@@ -91,7 +89,8 @@ fn setting_text(key: &str, value: &toml::Value) -> Result<String, String> {
             for item in items {
                 match item {
                     toml::Value::String(s) => parts.push(s.clone()),
-                    _ => return Err(format!("{key}: expected an array of strings")),
+                    toml::Value::Integer(i) => parts.push(i.to_string()),
+                    _ => return Err(format!("{key}: expected an array of strings or numbers")),
                 }
             }
             parts.join(",")

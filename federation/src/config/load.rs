@@ -2,6 +2,7 @@
 //! nothing (one memory backend), then overrides. [`ConfigSources`] is what the
 //! `faas-federation` binary fills from its flags and environment; embedders fill it directly.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -23,6 +24,8 @@ pub struct ConfigSources {
     pub default_backend: Option<String>,
     /// How often backends are health-checked (overrides the file).
     pub health_interval: Option<Duration>,
+    /// Settings of [`super::SETTINGS`] from the environment and flags (override the file).
+    pub settings: BTreeMap<String, String>,
 }
 
 impl ConfigSources {
@@ -57,6 +60,7 @@ impl ConfigSources {
         if let Some(interval) = self.health_interval {
             config.health_interval = interval;
         }
+        config.settings.apply(&self.settings).map_err(invalid)?;
         config.validate()
     }
 }
@@ -96,6 +100,7 @@ impl FederationConfig {
             backends,
             default_backend,
             health_interval: DEFAULT_HEALTH_INTERVAL,
+            settings: Default::default(),
         }
         .validate()
     }

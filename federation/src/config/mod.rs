@@ -62,6 +62,7 @@ mod file;
 mod kinds;
 mod load;
 mod model;
+mod settings;
 mod validate;
 
 #[cfg(test)]
@@ -74,3 +75,4 @@ pub use model::{
     BackendConfig, BackendSpec, CapabilityOverrides, Credentials, DEFAULT_BACKEND_NAME,
     DEFAULT_BACKEND_TIMEOUT, DEFAULT_HEALTH_INTERVAL, DEFAULT_INVOKE_TIMEOUT, FederationConfig,
 };
+pub use settings::{NatsConfig, SETTINGS, Settings};

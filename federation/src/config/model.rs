@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::settings::Settings;
+
 /// Name of the backend used when no configuration file is given.
 pub const DEFAULT_BACKEND_NAME: &str = "local";
 /// Default bound on a backend's system call (and on its part of a fan-out).
@@ -166,6 +168,8 @@ pub struct FederationConfig {
     pub default_backend: String,
     /// How often backends are health-checked.
     pub health_interval: Duration,
+    /// Scaling, asynchronous invocations and NATS ([`super::SETTINGS`]).
+    pub settings: Settings,
 }
 
 impl Default for FederationConfig {
@@ -175,6 +179,7 @@ impl Default for FederationConfig {
             backends: vec![BackendConfig::memory(DEFAULT_BACKEND_NAME)],
             default_backend: DEFAULT_BACKEND_NAME.to_string(),
             health_interval: DEFAULT_HEALTH_INTERVAL,
+            settings: Settings::default(),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use prometheus_client::registry::Registry;
 
-use faas_provider::{FunctionRef, ProviderError, Result};
+use faas_provider::{Capabilities, FunctionRef, ProviderError, Result};
 
 use crate::backends::Backend;
 use crate::cache::{BackendIndex, RoutingTable};
@@ -156,6 +156,16 @@ impl FederatedProvider {
     /// The backend `function` is routed to, as the routing table knows it now (no I/O).
     pub fn route_of(&self, function: &FunctionRef) -> Option<&str> {
         self.table.get(function).map(|i| self.names[i].as_str())
+    }
+
+    /// The capabilities of the backend that owns `function` (the default backend's when the
+    /// routing table does not know it yet), so scale to zero and `max_replicas` are judged by
+    /// the function's own backend (no I/O).
+    pub fn capabilities_of(&self, function: &FunctionRef) -> Capabilities {
+        match self.table.get(function) {
+            Some(index) => self.backends[index].capabilities(),
+            None => self.default_backend().capabilities(),
+        }
     }
 
     /// Every route (function → backend name), sorted (no I/O).

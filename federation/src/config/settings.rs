@@ -1,0 +1,268 @@
+//! The federation's own settings beyond its backends: scaling, asynchronous invocations and
+//! NATS (JetStream queue and subject triggers). Each has one name, used as a top-level key of
+//! the TOML file, as an environment variable and as a `--flag` of the binary (flags over
+//! environment over file); [`SETTINGS`] lists them.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use faas_provider::config::{parse_bool, parse_duration};
+
+use crate::queue::{AsyncConfig, JetStreamSettings};
+use crate::scaling::ScalingConfig;
+use crate::triggers::TriggerConfig;
+
+/// Every federation setting, by the name the file, the environment and the flags use.
+pub const SETTINGS: &[&str] = &[
+    "scale_from_zero",
+    "scale_from_zero_timeout",
+    "autoscale",
+    "autoscale_interval",
+    "autoscale_stable_window",
+    "autoscale_panic_window",
+    "scale_down_window",
+    "idle_interval",
+    "async_max_body_bytes",
+    "async_queue_capacity",
+    "async_max_inflight",
+    "async_max_inflight_per_function",
+    "max_retry_attempts",
+    "initial_retry_wait",
+    "max_retry_wait",
+    "retry_http_codes",
+    "async_call_timeout",
+    "callback_timeout",
+    "nats_url",
+    "nats_stream",
+    "nats_subject",
+    "nats_durable",
+    "nats_ack_wait",
+    "nats_queue_group",
+    "trigger_refresh_interval",
+    "trigger_max_inflight",
+];
+
+/// NATS: the durable queue and the subject triggers (both on when `nats_url` is set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NatsConfig {
+    /// The JetStream queue (its `url` is `nats_url`).
+    pub jetstream: JetStreamSettings,
+    /// The subject triggers.
+    pub triggers: TriggerConfig,
+}
+
+/// Scaling, async and NATS settings, with their defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Settings {
+    /// Scale from zero, autoscaler, idler.
+    pub scaling: ScalingConfig,
+    /// Asynchronous invocations.
+    pub async_calls: AsyncConfig,
+    /// NATS, when `nats_url` is set (else the embedded queue and no triggers).
+    pub nats: Option<NatsConfig>,
+}
+
+fn duration(key: &str, text: &str) -> Result<Duration, String> {
+    let value = parse_duration(text).map_err(|e| {
+        format!("{key}: {text:?} is not a duration (integer seconds or Go duration like 500ms, 30s, 1m): {e}")
+    })?;
+    if value.is_zero() {
+        return Err(format!("{key} must be greater than zero"));
+    }
+    Ok(value)
+}
+
+fn boolean(key: &str, text: &str) -> Result<bool, String> {
+    parse_bool(text).ok_or_else(|| format!("{key}: {text:?} is not true or false"))
+}
+
+fn count(key: &str, text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{key}: {text:?} is not a whole number above zero")),
+    }
+}
+
+impl Settings {
+    /// Applies the settings of `table` (name → text, as an environment variable holds it).
+    /// Unknown names are refused with the list of known ones.
+    pub fn apply(&mut self, table: &BTreeMap<String, String>) -> Result<(), String> {
+        let nats_url = table.get("nats_url").map(|url| url.trim().to_string());
+        if let Some(url) = nats_url.filter(|url| !url.is_empty()) {
+            let nats = self.nats.get_or_insert_with(|| NatsConfig {
+                jetstream: JetStreamSettings::new(url.clone()),
+                triggers: TriggerConfig::default(),
+            });
+            nats.jetstream.url = url;
+        }
+        for (key, text) in table {
+            self.set(key, text.trim())?;
+        }
+        if self.async_calls.max_retry_wait < self.async_calls.initial_retry_wait {
+            return Err("max_retry_wait is below initial_retry_wait".into());
+        }
+        Ok(())
+    }
+
+    fn nats(&mut self, key: &str) -> Result<&mut NatsConfig, String> {
+        self.nats
+            .as_mut()
+            .ok_or_else(|| format!("{key} needs nats_url"))
+    }
+
+    fn set(&mut self, key: &str, text: &str) -> Result<(), String> {
+        let scaling = &mut self.scaling;
+        let calls = &mut self.async_calls;
+        match key {
+            "scale_from_zero" => scaling.scale_from_zero = boolean(key, text)?,
+            "scale_from_zero_timeout" => scaling.scale_from_zero_timeout = duration(key, text)?,
+            "autoscale" => scaling.autoscale = boolean(key, text)?,
+            "autoscale_interval" => scaling.interval = duration(key, text)?,
+            "autoscale_stable_window" => scaling.windows.stable = duration(key, text)?,
+            "autoscale_panic_window" => scaling.windows.panic = duration(key, text)?,
+            "scale_down_window" => scaling.windows.scale_down = duration(key, text)?,
+            "idle_interval" => scaling.idle_interval = duration(key, text)?,
+            "async_max_body_bytes" => calls.max_body_bytes = count(key, text)?,
+            "async_queue_capacity" => calls.queue_capacity = count(key, text)?,
+            "async_max_inflight" => calls.max_inflight = count(key, text)?,
+            "async_max_inflight_per_function" => {
+                calls.max_inflight_per_function = count(key, text)?;
+            }
+            "max_retry_attempts" => {
+                calls.max_retry_attempts = u32::try_from(count(key, text)?)
+                    .map_err(|_| format!("{key}: {text:?} is too large"))?;
+            }
+            "initial_retry_wait" => calls.initial_retry_wait = duration(key, text)?,
+            "max_retry_wait" => calls.max_retry_wait = duration(key, text)?,
+            "retry_http_codes" => {
+                calls.retry_http_codes = text
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|code| !code.is_empty())
+                    .map(|code| match code.parse::<u16>() {
+                        Ok(n) if (100..=599).contains(&n) => Ok(n),
+                        _ => Err(format!("{key}: {code:?} is not an HTTP status code")),
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            "async_call_timeout" => calls.call_timeout = duration(key, text)?,
+            "callback_timeout" => calls.callback_timeout = duration(key, text)?,
+            "nats_url" => {}
+            "nats_stream" => self.nats(key)?.jetstream.stream = text.to_string(),
+            "nats_subject" => self.nats(key)?.jetstream.subject = text.to_string(),
+            "nats_durable" => self.nats(key)?.jetstream.durable = text.to_string(),
+            "nats_ack_wait" => self.nats(key)?.jetstream.ack_wait = duration(key, text)?,
+            "nats_queue_group" => self.nats(key)?.triggers.queue_group = text.to_string(),
+            "trigger_refresh_interval" => {
+                self.nats(key)?.triggers.refresh_interval = duration(key, text)?;
+            }
+            "trigger_max_inflight" => self.nats(key)?.triggers.max_inflight = count(key, text)?,
+            other => {
+                return Err(format!(
+                    "unknown setting {other:?} (known: default_backend, health_interval, backends, {})",
+                    SETTINGS.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_setting_is_read() {
+        let mut settings = Settings::default();
+        let pairs: Vec<(&str, &str)> = vec![
+            ("scale_from_zero", "false"),
+            ("scale_from_zero_timeout", "5s"),
+            ("autoscale", "false"),
+            ("autoscale_interval", "100ms"),
+            ("autoscale_stable_window", "10s"),
+            ("autoscale_panic_window", "1s"),
+            ("scale_down_window", "20s"),
+            ("idle_interval", "3"),
+            ("async_max_body_bytes", "1024"),
+            ("async_queue_capacity", "7"),
+            ("async_max_inflight", "8"),
+            ("async_max_inflight_per_function", "2"),
+            ("max_retry_attempts", "4"),
+            ("initial_retry_wait", "1s"),
+            ("max_retry_wait", "9s"),
+            ("retry_http_codes", "429, 503"),
+            ("async_call_timeout", "2m"),
+            ("callback_timeout", "4s"),
+            ("nats_url", "nats://127.0.0.1:4222"),
+            ("nats_stream", "s"),
+            ("nats_subject", "s.calls"),
+            ("nats_durable", "d"),
+            ("nats_ack_wait", "45s"),
+            ("nats_queue_group", "g"),
+            ("trigger_refresh_interval", "2s"),
+            ("trigger_max_inflight", "5"),
+        ];
+        assert_eq!(pairs.len(), SETTINGS.len(), "every setting is exercised");
+        settings.apply(&table(&pairs)).unwrap();
+        let scaling = &settings.scaling;
+        assert!(!scaling.scale_from_zero && !scaling.autoscale);
+        assert_eq!(scaling.scale_from_zero_timeout, Duration::from_secs(5));
+        assert_eq!(scaling.interval, Duration::from_millis(100));
+        assert_eq!(scaling.windows.stable, Duration::from_secs(10));
+        assert_eq!(scaling.windows.panic, Duration::from_secs(1));
+        assert_eq!(scaling.windows.scale_down, Duration::from_secs(20));
+        assert_eq!(scaling.idle_interval, Duration::from_secs(3));
+        let calls = &settings.async_calls;
+        assert_eq!(calls.max_body_bytes, 1024);
+        assert_eq!(calls.queue_capacity, 7);
+        assert_eq!(calls.max_inflight, 8);
+        assert_eq!(calls.max_inflight_per_function, 2);
+        assert_eq!(calls.max_retry_attempts, 4);
+        assert_eq!(calls.retry_http_codes, [429, 503]);
+        assert_eq!(calls.call_timeout, Duration::from_secs(120));
+        let nats = settings.nats.unwrap();
+        assert_eq!(nats.jetstream.url, "nats://127.0.0.1:4222");
+        assert_eq!(
+            (
+                nats.jetstream.stream.as_str(),
+                nats.jetstream.subject.as_str()
+            ),
+            ("s", "s.calls")
+        );
+        assert_eq!(nats.jetstream.ack_wait, Duration::from_secs(45));
+        assert_eq!(nats.triggers.queue_group, "g");
+        assert_eq!(nats.triggers.max_inflight, 5);
+    }
+
+    #[test]
+    fn defaults_and_clear_errors() {
+        let mut settings = Settings::default();
+        settings.apply(&BTreeMap::new()).unwrap();
+        assert!(settings.scaling.scale_from_zero);
+        assert!(settings.nats.is_none());
+        for (pairs, needle) in [
+            (vec![("autoscale_interval", "soon")], "not a duration"),
+            (vec![("scale_down_window", "0s")], "greater than zero"),
+            (vec![("scale_from_zero", "perhaps")], "true or false"),
+            (vec![("retry_http_codes", "429,abc")], "HTTP status"),
+            (vec![("nats_stream", "x")], "needs nats_url"),
+            (vec![("async_max_inflight", "0")], "above zero"),
+            (vec![("scale_form_zero", "true")], "known: default_backend"),
+            (
+                vec![("initial_retry_wait", "10s"), ("max_retry_wait", "1s")],
+                "below",
+            ),
+        ] {
+            let error = Settings::default().apply(&table(&pairs)).unwrap_err();
+            assert!(error.contains(needle), "{pairs:?}: {error}");
+        }
+    }
+}
