@@ -1,0 +1,131 @@
+//! The `faas-federation` binary with `nats_url`: 1,000 async calls accepted, then the process
+//! is killed (SIGKILL, mid-work) and restarted, and nats-server is restarted too; every
+//! accepted call runs at least once, counted by the function itself (a remote backend served
+//! by this test, which outlives both).
+
+#[path = "common/async_support.rs"]
+mod async_support;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_support::{Functions, serve, until};
+use faas_provider::{Provider, ServerConfig};
+use test_support::nats::NatsServer;
+
+/// Kills the child when dropped.
+struct Running(Child);
+
+impl Running {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
+}
+
+/// Starts `faas-federation` on `port` over the remote backend at `backend`, with NATS.
+async fn start(port: u16, backend: &str, nats: &NatsServer) -> Running {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_faas-federation"));
+    for variable in ["federation_config", "default_backend", "basic_auth", "bind"] {
+        command.env_remove(variable);
+    }
+    let child = command
+        .env("port", port.to_string())
+        .env("providers", backend)
+        .env("nats_url", nats.url())
+        .env("nats_ack_wait", "2s")
+        .env("initial_retry_wait", "100ms")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("faas-federation starts");
+    let mut running = Running(child);
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if http
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            return running;
+        }
+        if let Some(status) = running.0.try_wait().unwrap() {
+            panic!("faas-federation exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "no /healthz in 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_calls_survive_a_killed_federation_process_and_a_nats_restart() {
+    let mut nats = NatsServer::start();
+    let functions = Arc::new(Functions::default());
+    functions.add("counter", &[]);
+    *functions.delay.lock().unwrap() = Duration::from_millis(20);
+    let provider: Arc<dyn Provider> = functions.clone();
+    let backend = serve(faas_provider::server::router(
+        provider,
+        &ServerConfig::default(),
+    ))
+    .await;
+
+    let port = free_port();
+    let mut federation = start(port, &backend, &nats).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut ids = Vec::new();
+    for batch in 0..125 {
+        let sends = (0..8).map(|i| {
+            let http = http.clone();
+            async move {
+                let response = http
+                    .post(format!("http://127.0.0.1:{port}/async-function/counter"))
+                    .body(format!("call {batch}-{i}"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 202);
+                response.headers()["x-call-id"]
+                    .to_str()
+                    .unwrap()
+                    .to_string()
+            }
+        });
+        ids.extend(futures::future::join_all(sends).await);
+    }
+    assert_eq!(ids.len(), 1000);
+    federation.kill();
+    let ran_before = functions.distinct_calls();
+    assert!(
+        ran_before < 1000,
+        "the kill came after everything ran ({ran_before})"
+    );
+
+    nats.restart();
+    let _federation = start(port, &backend, &nats).await;
+    until(Duration::from_secs(180), "every accepted call ran", || {
+        ids.iter().all(|id| functions.runs_of(id) >= 1)
+    })
+    .await;
+    eprintln!(
+        "ran before the kill: {ran_before}; runs in all: {} for 1000 calls",
+        functions.total.load(std::sync::atomic::Ordering::SeqCst)
+    );
+}
