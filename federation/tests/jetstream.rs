@@ -117,8 +117,9 @@ fn accepted_calls_survive_a_killed_federation_and_a_nats_restart() {
     let mut nats = NatsServer::start();
     let functions = Arc::new(Functions::default());
     functions.add("counter", &[]);
-    // Slow enough that most calls are still queued when the instance dies.
-    *functions.delay.lock().unwrap() = Duration::from_millis(20);
+    // Calls wait until the restart: the first instance dies with calls in flight and many
+    // more queued, so the test cannot pass by running everything before the kill.
+    functions.held.store(true, std::sync::atomic::Ordering::SeqCst);
 
     let mut first = Instance::start(functions.clone(), settings(&nats));
     let client_runtime = tokio::runtime::Runtime::new().unwrap();
@@ -132,6 +133,7 @@ fn accepted_calls_survive_a_killed_federation_and_a_nats_restart() {
     );
 
     nats.restart();
+    functions.held.store(false, std::sync::atomic::Ordering::SeqCst);
     let _second = Instance::start(functions.clone(), settings(&nats));
     client_runtime.block_on(until(
         Duration::from_secs(120),

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -29,6 +29,8 @@ pub struct Functions {
     pub most_running: AtomicUsize,
     /// `X-Topic` of each call that had one.
     pub topics: Mutex<Vec<String>>,
+    /// While set, calls wait (before they count) until it is cleared.
+    pub held: AtomicBool,
 }
 
 impl Functions {
@@ -136,6 +138,9 @@ impl Provider for Functions {
         }
         let path = request.uri().to_string();
         let body = request.into_body().collect().await.unwrap().to_bytes();
+        while self.held.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let delay = *self.delay.lock().unwrap();
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;

@@ -1,0 +1,245 @@
+//! `faas-bench-async`: asynchronous invocation through the federation, measured in one run
+//! against the same number of synchronous invocations of the same memory-backed function:
+//!
+//! - `sync`: `POST /function/echo`, calls/s;
+//! - `async (embedded)` and `async (jetstream)`: `POST /async-function/echo`, the p50/p99 time
+//!   to the 202 (accept latency) and the end-to-end rate, from the first accept to the last
+//!   call run (read from the function's invocation count).
+//!
+//! JetStream runs on a `nats-server -js` started for the run on 127.0.0.1 (Debian's
+//! `nats-server`, as the tests use). Goals: accept p50 ≤ 1 ms with JetStream; end-to-end
+//! throughput at least half of the synchronous one. Nothing is asserted; numbers are printed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use faas_provider::{FunctionDeployment, FunctionRef, Provider, ServerConfig};
+use federation::config::NatsConfig;
+use federation::queue::JetStreamSettings;
+use federation::triggers::TriggerConfig;
+use federation::{FederationConfig, Runtime};
+use prometheus_client::registry::Registry;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Async vs sync invocation through the federation.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Calls per mode.
+    #[arg(long, default_value_t = 3000)]
+    calls: usize,
+    /// Connections sending at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Request body size in bytes.
+    #[arg(long, default_value_t = 64)]
+    body_bytes: usize,
+}
+
+struct Outcome {
+    mode: &'static str,
+    rate: f64,
+    accept_p50: Option<Duration>,
+    accept_p99: Option<Duration>,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+/// Sends `calls` POSTs to `url` over `concurrency` workers; returns each call's latency.
+async fn send_all(
+    client: &reqwest::Client,
+    url: &str,
+    calls: usize,
+    concurrency: usize,
+    body: &'static [u8],
+    expect: u16,
+) -> anyhow::Result<Vec<Duration>> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers = (0..concurrency).map(|_| {
+        let client = client.clone();
+        let url = url.to_string();
+        let next = next.clone();
+        tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while next.fetch_add(1, Ordering::Relaxed) < calls {
+                let began = Instant::now();
+                let response = client.post(&url).body(body).send().await?;
+                let status = response.status().as_u16();
+                response.bytes().await?;
+                latencies.push(began.elapsed());
+                anyhow::ensure!(status == expect, "{url} answered {status}, not {expect}");
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        })
+    });
+    let mut all = Vec::with_capacity(calls);
+    for worker in futures::future::join_all(workers).await {
+        all.extend(worker??);
+    }
+    Ok(all)
+}
+
+/// A federation (one in-process memory backend) with `echo` deployed, served on 127.0.0.1.
+async fn start(config: FederationConfig) -> anyhow::Result<(Runtime, String)> {
+    let mut registry = Registry::default();
+    let runtime = Runtime::start(&config, &mut registry).await?;
+    let provider = runtime.provider();
+    let mut spec = FunctionDeployment::new("echo", "example/echo:1");
+    spec.namespace = "openfaas-fn".into();
+    provider.deploy(spec).await?;
+    let function = FunctionRef::new("echo", "openfaas-fn");
+    while !provider.ready(&function).await? {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = runtime.router(&ServerConfig::default(), registry);
+    tokio::spawn(async move { axum_serve(listener, app).await });
+    Ok((runtime, url))
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
+    let _ = faas_provider::server::serve_router(
+        listener,
+        app,
+        &ServerConfig::default(),
+        std::future::pending(),
+    )
+    .await;
+}
+
+async fn invocations(provider: &Arc<dyn Provider>) -> anyhow::Result<u64> {
+    let status = provider
+        .get(&FunctionRef::new("echo", "openfaas-fn"))
+        .await?;
+    Ok(status.invocation_count as u64)
+}
+
+async fn measure_sync(args: &Args, body: &'static [u8]) -> anyhow::Result<Outcome> {
+    let (_runtime, url) = start(FederationConfig::default()).await?;
+    let client = client();
+    send_all(&client, &format!("{url}/function/echo"), 200, args.concurrency, body, 200).await?;
+    let began = Instant::now();
+    send_all(
+        &client,
+        &format!("{url}/function/echo"),
+        args.calls,
+        args.concurrency,
+        body,
+        200,
+    )
+    .await?;
+    Ok(Outcome {
+        mode: "sync",
+        rate: args.calls as f64 / began.elapsed().as_secs_f64(),
+        accept_p50: None,
+        accept_p99: None,
+    })
+}
+
+async fn measure_async(
+    mode: &'static str,
+    config: FederationConfig,
+    args: &Args,
+    body: &'static [u8],
+) -> anyhow::Result<Outcome> {
+    let (runtime, url) = start(config).await?;
+    let provider = runtime.provider();
+    let client = client();
+    // Warm-up: connections, the queue, the worker.
+    let warm = 200;
+    send_all(&client, &format!("{url}/async-function/echo"), warm, args.concurrency, body, 202)
+        .await?;
+    while invocations(&provider).await? < warm as u64 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let target = (warm + args.calls) as u64;
+    let began = Instant::now();
+    let mut accepts = send_all(
+        &client,
+        &format!("{url}/async-function/echo"),
+        args.calls,
+        args.concurrency,
+        body,
+        202,
+    )
+    .await?;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while invocations(&provider).await? < target {
+        anyhow::ensure!(Instant::now() < deadline, "{mode}: calls did not all run in 300 s");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let elapsed = began.elapsed();
+    accepts.sort();
+    Ok(Outcome {
+        mode,
+        rate: args.calls as f64 / elapsed.as_secs_f64(),
+        accept_p50: Some(percentile(&accepts, 0.50)),
+        accept_p99: Some(percentile(&accepts, 0.99)),
+    })
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("a client")
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let body: &'static [u8] = Box::leak(vec![b'x'; args.body_bytes].into_boxed_slice());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("the runtime")?;
+    let nats = test_support::nats::NatsServer::start();
+    let outcomes = runtime.block_on(async {
+        let sync = measure_sync(&args, body).await?;
+        let embedded = measure_async("async (embedded)", FederationConfig::default(), &args, body).await?;
+        let mut jetstream_config = FederationConfig::default();
+        jetstream_config.settings.nats = Some(NatsConfig {
+            jetstream: JetStreamSettings::new(nats.url()),
+            triggers: TriggerConfig::default(),
+        });
+        let jetstream = measure_async("async (jetstream)", jetstream_config, &args, body).await?;
+        Ok::<_, anyhow::Error>(vec![sync, embedded, jetstream])
+    })?;
+    println!(
+        "faas-bench-async: {} calls per mode, {} connections, body {} B{}",
+        args.calls,
+        args.concurrency,
+        args.body_bytes,
+        if cfg!(debug_assertions) { " (DEBUG BUILD: use --release for numbers)" } else { "" }
+    );
+    println!("| mode | calls/s (accept → run) | × sync | accept p50 | accept p99 | goals |");
+    println!("|---|---|---|---|---|---|");
+    let sync_rate = outcomes[0].rate;
+    for outcome in &outcomes {
+        let goal = match outcome.mode {
+            "async (jetstream)" => "p50 ≤ 1 ms; ≥ 0.5× sync",
+            "async (embedded)" => "≥ 0.5× sync",
+            _ => "baseline",
+        };
+        let micros = |d: Option<Duration>| d.map_or("-".to_string(), |d| format!("{} µs", d.as_micros()));
+        println!(
+            "| {} | {:.0} | {:.2} | {} | {} | {} |",
+            outcome.mode,
+            outcome.rate,
+            outcome.rate / sync_rate,
+            micros(outcome.accept_p50),
+            micros(outcome.accept_p99),
+            goal
+        );
+    }
+    Ok(())
+}
