@@ -57,6 +57,7 @@ pub mod backends;
 mod cache;
 pub mod config;
 mod fanout;
+pub mod lambda_api;
 mod locks;
 pub mod metrics;
 mod provider;
