@@ -32,8 +32,8 @@ pub fn python() -> PathBuf {
 }
 
 /// Runs `script` (`python -c`) with `args` and extra environment `env`, stdin closed. The
-/// environment is otherwise inherited, minus AWS profile settings, with a fresh `HOME`-less
-/// config (`AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` point nowhere).
+/// environment is otherwise inherited, minus the AWS profile, and no AWS config or credentials
+/// file is read (`AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` point nowhere).
 pub fn run(script: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let python = python();
     let mut command = Command::new(&python);

@@ -16,7 +16,7 @@
 //! | `TagResource`, `UntagResource`, `ListTags` | `/2017-03-31/tags/{arn}` | labels (+ the backend annotation) |
 //!
 //! The mappings are documented in [`names`] (function names and ARNs), [`model`] (fields),
-//! [`concurrency`] and [`invoke`]. Every failure has Lambda's shape ([`LambdaError`]), including
+//! `concurrency.rs` (replicas) and `invoke.rs` (invocation types, function errors, log tails). Every failure has Lambda's shape ([`LambdaError`]), including
 //! unknown operations under the API's path prefixes and unreadable bodies. With credentials
 //! configured every request must carry a valid SigV4 signature ([`sigv4`]).
 
