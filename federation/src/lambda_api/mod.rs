@@ -83,6 +83,7 @@ pub fn routes(
     let state = ApiState {
         provider,
         queue,
+        keys: Arc::new(sigv4::Keys::new(config.credentials.clone())),
         config: Arc::new(config),
     };
     let op = |route: MethodRouter<ApiState>| route.fallback(unknown_operation);
@@ -191,10 +192,9 @@ async fn checked(
             }
         })?
         .to_bytes();
-    if !state.config.credentials.is_empty() {
-        let keys = sigv4::Keys::new(state.config.credentials.clone());
+    if !state.keys.is_empty() {
         sigv4::verify(
-            &keys,
+            &state.keys,
             &state.config.region,
             &parts,
             &body,

@@ -12,6 +12,7 @@ use super::config::LambdaApiConfig;
 use super::error::LambdaError;
 use super::model::Render;
 use super::names::{self, Target};
+use super::sigv4::Keys;
 use crate::queue::Queue;
 
 /// The handlers' state.
@@ -20,6 +21,8 @@ pub(crate) struct ApiState {
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) queue: Arc<dyn Queue>,
     pub(crate) config: Arc<LambdaApiConfig>,
+    /// The SigV4 keys (from `config.credentials`).
+    pub(crate) keys: Arc<Keys>,
 }
 
 /// A function resolved from a `FunctionName` (or resource ARN).
