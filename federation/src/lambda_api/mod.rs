@@ -68,9 +68,16 @@ pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
 
 /// The Lambda API's routes, to merge into the server's router:
 ///
-/// ```ignore
-/// let app = faas_provider::server::router(provider.clone(), &server_config)
-///     .merge(federation::lambda_api::routes(provider, queue, LambdaApiConfig::default()));
+/// ```no_run
+/// use std::sync::Arc;
+/// use faas_provider::{Provider, ServerConfig};
+/// use federation::lambda_api::{self, LambdaApiConfig};
+/// use federation::queue::{EmbeddedQueue, Queue};
+///
+/// let provider: Arc<dyn Provider> = Arc::new(provider_memory::MemoryProvider::new());
+/// let queue: Arc<dyn Queue> = Arc::new(EmbeddedQueue::new(10_000));
+/// let app: axum::Router = faas_provider::server::router(provider.clone(), &ServerConfig::default())
+///     .merge(lambda_api::routes(provider, queue, LambdaApiConfig::default()));
 /// ```
 ///
 /// `provider` is the one the OpenFaaS routes use (the federation, with its scaling wrapper if
