@@ -57,6 +57,7 @@ pub mod backends;
 mod cache;
 pub mod config;
 mod fanout;
+pub mod lambda_api;
 pub mod metrics;
 mod missing;
 mod provider;

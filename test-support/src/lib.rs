@@ -13,6 +13,8 @@
 //! - [`push`]: push the images with oci-client, `docker load` / `docker pull` them with bollard.
 //! - [`moto`]: a moto server (the Lambda control plane) on a free 127.0.0.1 port, installed into
 //!   `target/moto-venv` when missing, stopped on drop.
+//! - [`boto3`]: boto3 (the AWS SDK for Python) installed into `target/boto3-venv`, a real
+//!   client of the federation's Lambda API.
 //! - [`nats`]: a NATS server with JetStream on a free 127.0.0.1 port (file store in a temp dir),
 //!   restartable on the same port and store, stopped on drop.
 //! - [`sandbox`]: Lambda task dirs built from the test images (static `bootstrap` + rootfs +
@@ -36,6 +38,7 @@
 
 pub mod archive;
 pub mod assets;
+pub mod boto3;
 mod docker;
 pub mod images;
 pub mod moto;
