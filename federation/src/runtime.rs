@@ -1,7 +1,8 @@
 //! The running federation, put together as `faas-federation` runs it (and as tests and
 //! embedders can): the backends behind a [`FederatedProvider`], the [`Scaler`] in front of it
 //! (scale from zero, autoscaler, idler), the async queue and its worker, the NATS subject
-//! triggers when `nats_url` is set, and the router serving all of it.
+//! triggers when `nats_url` is set, and the router serving all of it (the OpenFaaS API, the
+//! async routes and the AWS Lambda API).
 
 use std::sync::Arc;
 
@@ -160,6 +161,13 @@ impl Runtime {
         );
         let mut router =
             crate::server::router(self.provider(), server, registry).merge(async_routes);
+        if let Some(lambda_api) = &self.config.settings.lambda_api {
+            router = router.merge(crate::lambda_api::routes(
+                self.provider(),
+                self.queue.clone(),
+                lambda_api.clone(),
+            ));
+        }
         if let Some(triggers) = &self.triggers {
             let triggers = triggers.clone();
             router = router.layer(axum::middleware::from_fn(move |request, next| {

@@ -119,4 +119,52 @@ async fn faas_federation_alone_serves_an_in_process_memory_backend() {
         metrics.contains(r#"federation_backend_requests_total{backend="local",operation="invoke",outcome="ok"} 1"#),
         "{metrics}"
     );
+    // The binary runs the scaler: its OpenFaaS-named metrics are there.
+    assert!(
+        metrics.contains(
+            r#"gateway_function_invocation_total{function_name="echo.openfaas-fn",code="200"} 1"#
+        ),
+        "{metrics}"
+    );
+
+    // Scale from zero is on: a call at zero replicas wakes the function.
+    let scaled = http
+        .post(format!("{base}/system/scale-function/echo"))
+        .body(r#"{"serviceName":"echo","replicas":0}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(scaled.status().is_success());
+    let woken = http
+        .post(format!("{base}/function/echo"))
+        .body("wake")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(woken.status(), 200);
+
+    // The async route and the Lambda API are served by the binary too.
+    let accepted = http
+        .post(format!("{base}/async-function/echo"))
+        .body("later")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    assert!(accepted.headers().contains_key("x-call-id"));
+    let missing = http
+        .post(format!("{base}/async-function/nobody"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let lambda: Value = http
+        .get(format!("{base}/2015-03-31/functions/"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(lambda["Functions"][0]["FunctionName"], "echo", "{lambda}");
 }

@@ -81,7 +81,9 @@ async fn accepted_calls_survive_a_killed_federation_process_and_a_nats_restart()
     functions.add("counter", &[]);
     // Calls wait until the restart: the first instance dies with calls in flight and many
     // more queued, so the test cannot pass by running everything before the kill.
-    functions.held.store(true, std::sync::atomic::Ordering::SeqCst);
+    functions
+        .held
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let provider: Arc<dyn Provider> = functions.clone();
     let backend = serve(faas_provider::server::router(
         provider,
@@ -106,10 +108,7 @@ async fn accepted_calls_survive_a_killed_federation_process_and_a_nats_restart()
                 let status = response.status();
                 let id = response.headers().get("x-call-id").cloned();
                 assert_eq!(status, 202, "{}", response.text().await.unwrap_or_default());
-                id.unwrap()
-                    .to_str()
-                    .unwrap()
-                    .to_string()
+                id.unwrap().to_str().unwrap().to_string()
             }
         });
         ids.extend(futures::future::join_all(sends).await);
@@ -123,7 +122,9 @@ async fn accepted_calls_survive_a_killed_federation_process_and_a_nats_restart()
     );
 
     nats.restart();
-    functions.held.store(false, std::sync::atomic::Ordering::SeqCst);
+    functions
+        .held
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     let _federation = start(port, &backend, &nats).await;
     until(Duration::from_secs(180), "every accepted call ran", || {
         ids.iter().all(|id| functions.runs_of(id) >= 1)

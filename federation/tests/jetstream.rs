@@ -119,7 +119,9 @@ fn accepted_calls_survive_a_killed_federation_and_a_nats_restart() {
     functions.add("counter", &[]);
     // Calls wait until the restart: the first instance dies with calls in flight and many
     // more queued, so the test cannot pass by running everything before the kill.
-    functions.held.store(true, std::sync::atomic::Ordering::SeqCst);
+    functions
+        .held
+        .store(true, std::sync::atomic::Ordering::SeqCst);
 
     let mut first = Instance::start(functions.clone(), settings(&nats));
     let client_runtime = tokio::runtime::Runtime::new().unwrap();
@@ -133,7 +135,9 @@ fn accepted_calls_survive_a_killed_federation_and_a_nats_restart() {
     );
 
     nats.restart();
-    functions.held.store(false, std::sync::atomic::Ordering::SeqCst);
+    functions
+        .held
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     let _second = Instance::start(functions.clone(), settings(&nats));
     client_runtime.block_on(until(
         Duration::from_secs(120),

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use faas_provider::config::{parse_bool, parse_duration};
 
+use crate::lambda_api::LambdaApiConfig;
 use crate::queue::{AsyncConfig, JetStreamSettings};
 use crate::scaling::ScalingConfig;
 use crate::triggers::TriggerConfig;
@@ -40,6 +41,14 @@ pub const SETTINGS: &[&str] = &[
     "nats_queue_group",
     "trigger_refresh_interval",
     "trigger_max_inflight",
+    "lambda_api",
+    "lambda_api_credentials",
+    "lambda_api_region",
+    "lambda_api_account",
+    "lambda_api_max_payload_bytes",
+    "lambda_api_max_event_payload_bytes",
+    "lambda_api_invoke_timeout",
+    "lambda_api_default_backend",
 ];
 
 /// NATS: the durable queue and the subject triggers (both on when `nats_url` is set).
@@ -51,8 +60,8 @@ pub struct NatsConfig {
     pub triggers: TriggerConfig,
 }
 
-/// Scaling, async and NATS settings, with their defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Scaling, async, NATS and Lambda API settings, with their defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// Scale from zero, autoscaler, idler.
     pub scaling: ScalingConfig,
@@ -60,6 +69,20 @@ pub struct Settings {
     pub async_calls: AsyncConfig,
     /// NATS, when `nats_url` is set (else the embedded queue and no triggers).
     pub nats: Option<NatsConfig>,
+    /// The AWS Lambda API on the same listener (on by default; `lambda_api = false` removes
+    /// it).
+    pub lambda_api: Option<LambdaApiConfig>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            scaling: ScalingConfig::default(),
+            async_calls: AsyncConfig::default(),
+            nats: None,
+            lambda_api: Some(LambdaApiConfig::default()),
+        }
+    }
 }
 
 fn duration(key: &str, text: &str) -> Result<Duration, String> {
@@ -95,6 +118,13 @@ impl Settings {
             });
             nats.jetstream.url = url;
         }
+        if let Some(on) = table.get("lambda_api") {
+            if boolean("lambda_api", on)? {
+                self.lambda_api.get_or_insert_with(LambdaApiConfig::default);
+            } else {
+                self.lambda_api = None;
+            }
+        }
         for (key, text) in table {
             self.set(key, text.trim())?;
         }
@@ -102,6 +132,12 @@ impl Settings {
             return Err("max_retry_wait is below initial_retry_wait".into());
         }
         Ok(())
+    }
+
+    fn lambda_api(&mut self, key: &str) -> Result<&mut LambdaApiConfig, String> {
+        self.lambda_api
+            .as_mut()
+            .ok_or_else(|| format!("{key} needs the Lambda API on (lambda_api = true)"))
     }
 
     fn nats(&mut self, key: &str) -> Result<&mut NatsConfig, String> {
@@ -157,6 +193,36 @@ impl Settings {
                 self.nats(key)?.triggers.refresh_interval = duration(key, text)?;
             }
             "trigger_max_inflight" => self.nats(key)?.triggers.max_inflight = count(key, text)?,
+            "lambda_api" => {}
+            "lambda_api_credentials" => {
+                self.lambda_api(key)?.credentials = text
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|pair| !pair.is_empty())
+                    .map(|pair| match pair.split_once(':') {
+                        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+                            Ok((id.to_string(), secret.to_string()))
+                        }
+                        _ => Err(format!(
+                            "{key}: expected ACCESS_KEY_ID:SECRET pairs separated by commas"
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            "lambda_api_region" => self.lambda_api(key)?.region = text.to_string(),
+            "lambda_api_account" => self.lambda_api(key)?.account = text.to_string(),
+            "lambda_api_max_payload_bytes" => {
+                self.lambda_api(key)?.max_payload_bytes = count(key, text)?;
+            }
+            "lambda_api_max_event_payload_bytes" => {
+                self.lambda_api(key)?.max_event_payload_bytes = count(key, text)?;
+            }
+            "lambda_api_invoke_timeout" => {
+                self.lambda_api(key)?.invoke_timeout = duration(key, text)?;
+            }
+            "lambda_api_default_backend" => {
+                self.lambda_api(key)?.default_backend = Some(text.to_string());
+            }
             other => {
                 return Err(format!(
                     "unknown setting {other:?} (known: default_backend, health_interval, backends, {})",
@@ -209,6 +275,14 @@ mod tests {
             ("nats_queue_group", "g"),
             ("trigger_refresh_interval", "2s"),
             ("trigger_max_inflight", "5"),
+            ("lambda_api", "true"),
+            ("lambda_api_credentials", "AKID:s3cret, AKID2:other"),
+            ("lambda_api_region", "eu-west-1"),
+            ("lambda_api_account", "123456789012"),
+            ("lambda_api_max_payload_bytes", "1000"),
+            ("lambda_api_max_event_payload_bytes", "500"),
+            ("lambda_api_invoke_timeout", "30s"),
+            ("lambda_api_default_backend", "edge"),
         ];
         assert_eq!(pairs.len(), SETTINGS.len(), "every setting is exercised");
         settings.apply(&table(&pairs)).unwrap();
@@ -228,6 +302,24 @@ mod tests {
         assert_eq!(calls.max_retry_attempts, 4);
         assert_eq!(calls.retry_http_codes, [429, 503]);
         assert_eq!(calls.call_timeout, Duration::from_secs(120));
+        let lambda = settings.lambda_api.clone().unwrap();
+        assert_eq!(
+            lambda.credentials,
+            [
+                ("AKID".to_string(), "s3cret".to_string()),
+                ("AKID2".to_string(), "other".to_string())
+            ]
+        );
+        assert_eq!(
+            (lambda.region.as_str(), lambda.account.as_str()),
+            ("eu-west-1", "123456789012")
+        );
+        assert_eq!(
+            (lambda.max_payload_bytes, lambda.max_event_payload_bytes),
+            (1000, 500)
+        );
+        assert_eq!(lambda.invoke_timeout, Duration::from_secs(30));
+        assert_eq!(lambda.default_backend.as_deref(), Some("edge"));
         let nats = settings.nats.unwrap();
         assert_eq!(nats.jetstream.url, "nats://127.0.0.1:4222");
         assert_eq!(
@@ -256,6 +348,14 @@ mod tests {
             (vec![("nats_stream", "x")], "needs nats_url"),
             (vec![("async_max_inflight", "0")], "above zero"),
             (vec![("scale_form_zero", "true")], "known: default_backend"),
+            (
+                vec![("lambda_api_credentials", "nocolon")],
+                "ACCESS_KEY_ID:SECRET",
+            ),
+            (
+                vec![("lambda_api", "false"), ("lambda_api_region", "x")],
+                "lambda_api = true",
+            ),
             (
                 vec![("initial_retry_wait", "10s"), ("max_retry_wait", "1s")],
                 "below",

@@ -126,7 +126,15 @@ async fn invocations(provider: &Arc<dyn Provider>) -> anyhow::Result<u64> {
 async fn measure_sync(args: &Args, body: &'static [u8]) -> anyhow::Result<Outcome> {
     let (_runtime, url) = start(FederationConfig::default()).await?;
     let client = client();
-    send_all(&client, &format!("{url}/function/echo"), 200, args.concurrency, body, 200).await?;
+    send_all(
+        &client,
+        &format!("{url}/function/echo"),
+        200,
+        args.concurrency,
+        body,
+        200,
+    )
+    .await?;
     let began = Instant::now();
     send_all(
         &client,
@@ -156,8 +164,15 @@ async fn measure_async(
     let client = client();
     // Warm-up: connections, the queue, the worker.
     let warm = 200;
-    send_all(&client, &format!("{url}/async-function/echo"), warm, args.concurrency, body, 202)
-        .await?;
+    send_all(
+        &client,
+        &format!("{url}/async-function/echo"),
+        warm,
+        args.concurrency,
+        body,
+        202,
+    )
+    .await?;
     while invocations(&provider).await? < warm as u64 {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -174,7 +189,10 @@ async fn measure_async(
     .await?;
     let deadline = Instant::now() + Duration::from_secs(300);
     while invocations(&provider).await? < target {
-        anyhow::ensure!(Instant::now() < deadline, "{mode}: calls did not all run in 300 s");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "{mode}: calls did not all run in 300 s"
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let elapsed = began.elapsed();
@@ -205,7 +223,8 @@ fn main() -> anyhow::Result<()> {
     let nats = test_support::nats::NatsServer::start();
     let outcomes = runtime.block_on(async {
         let sync = measure_sync(&args, body).await?;
-        let embedded = measure_async("async (embedded)", FederationConfig::default(), &args, body).await?;
+        let embedded =
+            measure_async("async (embedded)", FederationConfig::default(), &args, body).await?;
         let mut jetstream_config = FederationConfig::default();
         jetstream_config.settings.nats = Some(NatsConfig {
             jetstream: JetStreamSettings::new(nats.url()),
@@ -219,7 +238,11 @@ fn main() -> anyhow::Result<()> {
         args.calls,
         args.concurrency,
         args.body_bytes,
-        if cfg!(debug_assertions) { " (DEBUG BUILD: use --release for numbers)" } else { "" }
+        if cfg!(debug_assertions) {
+            " (DEBUG BUILD: use --release for numbers)"
+        } else {
+            ""
+        }
     );
     println!("| mode | calls/s (accept → run) | × sync | accept p50 | accept p99 | goals |");
     println!("|---|---|---|---|---|---|");
@@ -230,7 +253,8 @@ fn main() -> anyhow::Result<()> {
             "async (embedded)" => "≥ 0.5× sync",
             _ => "baseline",
         };
-        let micros = |d: Option<Duration>| d.map_or("-".to_string(), |d| format!("{} µs", d.as_micros()));
+        let micros =
+            |d: Option<Duration>| d.map_or("-".to_string(), |d| format!("{} µs", d.as_micros()));
         println!(
             "| {} | {:.0} | {:.2} | {} | {} | {} |",
             outcome.mode,
