@@ -536,8 +536,8 @@ impl Engine {
             .on(Subject::Container(id))
     }
 
-    /// Wakes a paused standby: renames it to a replica's name (see [`labels`]) and unpauses
-    /// it, both at once, then waits until its watchdog answers `/_/health` (polled every
+    /// Wakes a paused standby: unpauses it, then renames it to a replica's name (see
+    /// [`labels`]) while waiting until its watchdog answers `/_/health` (polled every
     /// [`WAKE_POLL`], bounded by `startup_timeout`). On an error the caller removes it.
     pub(crate) async fn wake(&self, function: &FunctionRef, standby: &Record) -> Result<Started> {
         let addr = standby.address.ok_or_else(|| {
@@ -552,25 +552,38 @@ impl Engine {
             ),
             None => standby.name.clone(),
         };
-        let rename = self.docker.rename_container(
-            &standby.id,
-            RenameContainerOptionsBuilder::default().name(&name).build(),
-        );
-        let (renamed, unpaused) =
-            futures::future::join(rename, self.docker.unpause_container(&standby.id)).await;
-        renamed.on(Subject::Container(&standby.name))?;
-        unpaused.on(Subject::Container(&standby.name))?;
-        let deadline = tokio::time::Instant::now() + self.config.startup_timeout;
-        while !probe(&self.client, addr).await {
-            if tokio::time::Instant::now() >= deadline {
-                return Err(ProviderError::Timeout(format!(
-                    "function {function}: woken standby {name} did not pass /_/health on {addr} \
-                     within {:?} (startup_timeout)",
-                    self.config.startup_timeout
-                )));
+        // Unpause first: the engine serializes operations on one container, and the rename
+        // can go on while `/_/health` is polled.
+        self.docker
+            .unpause_container(&standby.id)
+            .await
+            .on(Subject::Container(&standby.name))?;
+        let rename = async {
+            self.docker
+                .rename_container(
+                    &standby.id,
+                    RenameContainerOptionsBuilder::default().name(&name).build(),
+                )
+                .await
+                .on(Subject::Container(&standby.name))
+        };
+        let healthy = async {
+            let deadline = tokio::time::Instant::now() + self.config.startup_timeout;
+            while !probe(&self.client, addr).await {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(ProviderError::Timeout(format!(
+                        "function {function}: woken standby {name} did not pass /_/health on \
+                         {addr} within {:?} (startup_timeout)",
+                        self.config.startup_timeout
+                    )));
+                }
+                tokio::time::sleep(WAKE_POLL).await;
             }
-            tokio::time::sleep(WAKE_POLL).await;
-        }
+            Ok(())
+        };
+        let (renamed, healthy) = futures::future::join(rename, healthy).await;
+        renamed?;
+        healthy?;
         Ok(Started {
             id: standby.id.clone(),
             name,

@@ -6,9 +6,13 @@
 //! their container name ([`crate::labels`]): they are never counted, probed or routed to.
 //!
 //! Paused rather than created-and-stopped: measured on this repository's engine (the
-//! `standby kinds` section of `benches/warm.rs`), waking a paused standby to its first
-//! `/_/health` answer took p50 ≈ 15 ms against ≈ 95 ms for starting a pre-created stopped
-//! one (and ≈ 130 ms for create + start); a paused container also keeps its host port.
+//! `standby kinds` section of `benches/warm.rs`, 8 rounds on a 2-core machine shared with
+//! other builds), from the container's state to the first `/_/health` 200: unpausing a paused
+//! container p50 27.5 ms (p90 77 ms), starting a created and stopped one p50 155 ms (p90
+//! 249 ms), create + start p50 234 ms (p90 340 ms); a one-round run on a quieter moment gave
+//! 15 / 96 / 154 ms. Paused is 5–6x faster, and a paused container keeps its host port (a
+//! stopped one would have to find one again). The cost: a paused standby keeps its memory,
+//! hence the provider-wide `warm_max`.
 
 use std::time::Duration;
 
