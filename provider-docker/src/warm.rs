@@ -1,7 +1,7 @@
 //! The warm pool: while a function is at zero replicas it keeps `com.openfaas.scale.warm`
 //! standby replicas (default `warm_default`), at most `warm_max` over the whole scope. A
 //! standby is a replica of the current spec started, checked healthy on `/_/health`, then
-//! paused; scaling up from zero wakes standbys first (rename + unpause, then `/_/health`),
+//! paused; scaling up from zero wakes standbys first (unpause, `/_/health`, a rename),
 //! which then are ordinary replicas, and starts the rest as usual. Standbys are told apart by
 //! their container name ([`crate::labels`]): they are never counted, probed or routed to.
 //!
