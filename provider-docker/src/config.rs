@@ -26,6 +26,8 @@ pub const SETTINGS: &[&str] = &[
     "stop_timeout",
     "max_replicas",
     "pull_timeout",
+    "warm_default",
+    "warm_max",
 ];
 
 /// The settings table of the process environment: every key of [`SETTINGS`] that is set,
@@ -50,6 +52,8 @@ pub fn env_settings() -> BTreeMap<String, String> {
 pub const DEFAULT_PORT_RANGE: (u16, u16) = (20000, 29999);
 /// Default directory of secrets and namespaces.
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/faas-docker";
+/// Default provider-wide cap of standby replicas (`warm_max`).
+pub const DEFAULT_WARM_MAX: u64 = 16;
 /// The port the watchdog listens on inside a container on a user network.
 pub const WATCHDOG_PORT: u16 = 8080;
 
@@ -166,6 +170,12 @@ pub struct DockerConfig {
     pub max_replicas: u64,
     /// Longest wait for an image pull (`pull_timeout`, default 300 s).
     pub pull_timeout: Duration,
+    /// Standby replicas kept for a function at zero replicas when it has no
+    /// `com.openfaas.scale.warm` label (`warm_default`, default 0: no warm pool).
+    pub warm_default: u64,
+    /// Standby replicas kept in all, over every function of the scope (`warm_max`, default
+    /// [`DEFAULT_WARM_MAX`]): each is a paused container holding its memory.
+    pub warm_max: u64,
 }
 
 impl Default for DockerConfig {
@@ -185,6 +195,8 @@ impl Default for DockerConfig {
             stop_timeout: Duration::from_secs(10),
             max_replicas: 20,
             pull_timeout: Duration::from_secs(300),
+            warm_default: 0,
+            warm_max: DEFAULT_WARM_MAX,
         }
     }
 }
@@ -283,12 +295,18 @@ impl DockerConfig {
                 })?;
             }
         }
-        if let Some(value) = get("max_replicas") {
-            config.max_replicas = value.parse().map_err(|e| ConfigError::Invalid {
-                name: "max_replicas",
-                value: value.clone(),
-                reason: format!("{e}"),
-            })?;
+        for (name, slot) in [
+            ("max_replicas", &mut config.max_replicas),
+            ("warm_default", &mut config.warm_default),
+            ("warm_max", &mut config.warm_max),
+        ] {
+            if let Some(value) = get(name) {
+                *slot = value.parse().map_err(|e| ConfigError::Invalid {
+                    name,
+                    value: value.clone(),
+                    reason: format!("{e}"),
+                })?;
+            }
         }
         Ok(config)
     }
@@ -369,6 +387,8 @@ mod tests {
             ("stop_timeout", "3"),
             ("max_replicas", "5"),
             ("pull_timeout", "2m"),
+            ("warm_default", "1"),
+            ("warm_max", "4"),
         ])
         .unwrap();
         assert_eq!(c.docker_host.as_deref(), Some("unix:///tmp/d.sock"));
@@ -387,6 +407,7 @@ mod tests {
         assert_eq!(c.stop_timeout, Duration::from_secs(3));
         assert_eq!(c.max_replicas, 5);
         assert_eq!(c.pull_timeout, Duration::from_secs(120));
+        assert_eq!((c.warm_default, c.warm_max), (1, 4));
 
         let c = config(&[("docker_network", "faas-net")]).unwrap();
         assert_eq!(c.networking, Networking::Network("faas-net".into()));
@@ -403,6 +424,8 @@ mod tests {
             ("image_pull_policy", "sometimes"),
             ("startup_timeout", "ten"),
             ("max_replicas", "-1"),
+            ("warm_default", "some"),
+            ("warm_max", "-2"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             assert!(err.starts_with(name), "{err}");
@@ -458,5 +481,6 @@ mod tests {
         assert_eq!(c.pull_policy, PullPolicy::Always);
         assert_eq!(c.startup_timeout, Duration::from_secs(60));
         assert_eq!(c.max_replicas, 20);
+        assert_eq!((c.warm_default, c.warm_max), (0, DEFAULT_WARM_MAX));
     }
 }

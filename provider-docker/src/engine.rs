@@ -11,7 +11,8 @@ use bollard::models::{
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder,
-    LogsOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder,
+    StopContainerOptionsBuilder,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use faas_provider::{FunctionRef, ProviderError, Result};
@@ -29,6 +30,8 @@ use crate::store::Store;
 
 /// How often readiness is polled while waiting for a new replica.
 const READY_POLL: Duration = Duration::from_millis(25);
+/// How often a woken standby's `/_/health` is polled (it passed it before it was paused).
+const WAKE_POLL: Duration = Duration::from_millis(2);
 /// Log lines quoted when a replica dies before becoming ready.
 const FAILURE_LOG_LINES: &str = "20";
 
@@ -300,14 +303,16 @@ impl Engine {
         Ok(created.id)
     }
 
-    /// Creates and starts replica `index` of `plan` at generation `generation`. The caller
-    /// waits for readiness with [`Engine::wait_ready`].
+    /// Creates and starts replica `index` of `plan` at generation `generation` (a standby's
+    /// name and label when `standby`). The caller waits for readiness with
+    /// [`Engine::wait_ready`].
     pub(crate) async fn start_replica(
         &self,
         plan: &Plan,
         generation: u64,
         created_at: DateTime<Utc>,
         index: u32,
+        standby: bool,
     ) -> Result<Started> {
         let function = FunctionRef::new(&plan.spec.service, &plan.spec.namespace);
         let subject = function.to_string();
@@ -320,6 +325,9 @@ impl Engine {
         }
         let mut labels = self.common_labels(plan, Role::Replica, generation, created_at)?;
         labels.insert(labels::REPLICA.to_string(), index.to_string());
+        if standby {
+            labels.insert(labels::STANDBY.to_string(), "true".to_string());
+        }
         let mut env = plan.env.clone();
         let port_guard;
         let (network_mode, networking_config, port) = match &self.config.networking {
@@ -349,7 +357,8 @@ impl Engine {
         };
         let body = self.replica_body(plan, labels, env, network_mode, networking_config);
         let suffix = format!(
-            "{generation}-{index}-{}",
+            "{}{generation}-{index}-{}",
+            if standby { labels::STANDBY_SUFFIX } else { "" },
             &uuid::Uuid::new_v4().simple().to_string()[..6]
         );
         let name = labels::container_name(&self.config.scope, &function, &suffix);
@@ -517,6 +526,69 @@ impl Engine {
             }
             tokio::time::sleep(READY_POLL).await;
         }
+    }
+
+    /// Pauses a container (a standby that passed `/_/health`).
+    pub(crate) async fn pause(&self, id: &str) -> Result<()> {
+        self.docker
+            .pause_container(id)
+            .await
+            .on(Subject::Container(id))
+    }
+
+    /// Wakes a paused standby: unpauses it, then renames it to a replica's name (see
+    /// [`labels`]) while waiting until its watchdog answers `/_/health` (polled every
+    /// [`WAKE_POLL`], bounded by `startup_timeout`). On an error the caller removes it.
+    pub(crate) async fn wake(&self, function: &FunctionRef, standby: &Record) -> Result<Started> {
+        let addr = standby.address.ok_or_else(|| {
+            crate::error::internal(format!("standby {} has no address", standby.name))
+        })?;
+        let name = match standby.name.rsplit_once('.') {
+            Some((head, suffix)) => format!(
+                "{head}.{}",
+                suffix
+                    .strip_prefix(labels::STANDBY_SUFFIX)
+                    .unwrap_or(suffix)
+            ),
+            None => standby.name.clone(),
+        };
+        // Unpause first: the engine serializes operations on one container, and the rename
+        // can go on while `/_/health` is polled.
+        self.docker
+            .unpause_container(&standby.id)
+            .await
+            .on(Subject::Container(&standby.name))?;
+        let rename = async {
+            self.docker
+                .rename_container(
+                    &standby.id,
+                    RenameContainerOptionsBuilder::default().name(&name).build(),
+                )
+                .await
+                .on(Subject::Container(&standby.name))
+        };
+        let healthy = async {
+            let deadline = tokio::time::Instant::now() + self.config.startup_timeout;
+            while !probe(&self.client, addr).await {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(ProviderError::Timeout(format!(
+                        "function {function}: woken standby {name} did not pass /_/health on \
+                         {addr} within {:?} (startup_timeout)",
+                        self.config.startup_timeout
+                    )));
+                }
+                tokio::time::sleep(WAKE_POLL).await;
+            }
+            Ok(())
+        };
+        let (renamed, healthy) = futures::future::join(rename, healthy).await;
+        renamed?;
+        healthy?;
+        Ok(Started {
+            id: standby.id.clone(),
+            name,
+            addr,
+        })
     }
 
     async fn last_logs(&self, id: &str) -> String {

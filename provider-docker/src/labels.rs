@@ -12,10 +12,20 @@
 //! | `faas.docker.spec` | the whole `FunctionDeployment` as JSON |
 //! | `faas.docker.replica` | replica index (replicas only) |
 //! | `faas.docker.port` | host port of the watchdog (replicas, host networking only) |
+//! | `com.openfaas.standby` | `true`: created as a standby replica (warm pool) |
 //!
 //! A function is the set of containers with its scope, namespace and name. Its spec is the one
-//! of the highest generation; its desired replica count is the number of `replica` containers;
-//! the spec holder (created, never started) keeps the spec while there are no replicas.
+//! of the highest generation; its desired replica count is the number of `replica` containers
+//! that are not standbys; the spec holder (created, never started) keeps the spec while there
+//! are no replicas.
+//!
+//! **Standby replicas** (the warm pool of a function at zero, `com.openfaas.scale.warm`) are
+//! replica containers started, checked healthy, then paused. Labels cannot change once a
+//! container exists, so the standby state is in the container's *name*: a standby's name ends
+//! in `.standby-<generation>-<index>-<id>`; waking one unpauses it and renames it to a
+//! replica's name (`.<generation>-<index>-<id>`), and from then on it is an ordinary replica
+//! (its `com.openfaas.standby=true` label stays, telling only how it was born). The name is in
+//! the engine, so a restarted provider tells standbys from replicas as the one that made them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -46,6 +56,12 @@ pub const SPEC: &str = "faas.docker.spec";
 pub const REPLICA: &str = "faas.docker.replica";
 /// Host port (host networking).
 pub const PORT: &str = "faas.docker.port";
+/// `true` on a container created as a standby replica (it stays when the standby is woken).
+pub const STANDBY: &str = "com.openfaas.standby";
+/// The function label asking for standby replicas while at zero: a count.
+pub const SCALE_WARM: &str = "com.openfaas.scale.warm";
+/// How a standby's container name suffix starts (after the last `.`).
+pub(crate) const STANDBY_SUFFIX: &str = "standby-";
 
 /// What a container is to its function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +92,8 @@ pub(crate) struct Record {
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) spec: FunctionDeployment,
     pub(crate) replica: u32,
+    /// A standby replica (warm pool), not yet woken: never counted, never routed to.
+    pub(crate) standby: bool,
     pub(crate) state: ContainerSummaryStateEnum,
     /// Where its watchdog listens (replicas that have an address).
     pub(crate) address: Option<SocketAddr>,
@@ -112,6 +130,9 @@ impl Record {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let port = labels.get(PORT).and_then(|v| v.parse().ok());
+        let standby = role == Role::Replica
+            && labels.get(STANDBY).map(String::as_str) == Some("true")
+            && is_standby_name(&name);
         let address = match (role, networking) {
             (Role::Spec, _) => None,
             (Role::Replica, Networking::Host { bind, .. }) => {
@@ -135,9 +156,14 @@ impl Record {
             created_at,
             spec,
             replica,
+            standby,
             state: summary.state.unwrap_or(ContainerSummaryStateEnum::EMPTY),
             address,
         })
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.state == ContainerSummaryStateEnum::PAUSED
     }
 
     pub(crate) fn is_running(&self) -> bool {
@@ -162,8 +188,10 @@ pub(crate) struct FunctionView {
     pub(crate) generation: u64,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) holders: Vec<Record>,
-    /// Replicas, by index.
+    /// Replicas, by index (standbys not included).
     pub(crate) replicas: Vec<Record>,
+    /// Standby replicas (warm pool), by index.
+    pub(crate) standbys: Vec<Record>,
 }
 
 impl FunctionView {
@@ -195,7 +223,10 @@ impl FunctionView {
         let (mut holders, mut replicas): (Vec<Record>, Vec<Record>) =
             records.into_iter().partition(|r| r.role == Role::Spec);
         replicas.retain(Record::is_live);
+        let (mut standbys, mut replicas): (Vec<Record>, Vec<Record>) =
+            replicas.into_iter().partition(|r| r.standby);
         replicas.sort_by_key(|r| (r.replica, r.generation));
+        standbys.sort_by_key(|r| (r.replica, r.generation));
         holders.sort_by_key(|r| r.generation);
         Some(Self {
             function: newest.function.clone(),
@@ -204,13 +235,18 @@ impl FunctionView {
             created_at,
             holders,
             replicas,
+            standbys,
         })
     }
 
-    /// The lowest replica indexes not in use, `count` of them.
+    /// The lowest replica indexes not in use (by replicas or standbys), `count` of them.
     pub(crate) fn free_indexes(&self, count: usize) -> Vec<u32> {
-        let used: std::collections::HashSet<u32> =
-            self.replicas.iter().map(|r| r.replica).collect();
+        let used: std::collections::HashSet<u32> = self
+            .replicas
+            .iter()
+            .chain(&self.standbys)
+            .map(|r| r.replica)
+            .collect();
         (0..).filter(|i| !used.contains(i)).take(count).collect()
     }
 }
@@ -229,6 +265,13 @@ pub(crate) fn filters(
         labels.push(format!("{FUNCTION}={name}"));
     }
     HashMap::from([("label".to_string(), labels)])
+}
+
+/// Whether a container name is a standby's (`….standby-<generation>-<index>-<id>`).
+pub(crate) fn is_standby_name(name: &str) -> bool {
+    name.rsplit('.')
+        .next()
+        .is_some_and(|suffix| suffix.starts_with(STANDBY_SUFFIX))
 }
 
 /// A container name for the engine: `faas.<scope>.<namespace>.<name>.<suffix>`.
@@ -323,5 +366,38 @@ mod tests {
         let indexes: Vec<u32> = view.replicas.iter().map(|r| r.replica).collect();
         assert_eq!(indexes, [0, 1]);
         assert_eq!(view.free_indexes(2), [2, 3]);
+    }
+
+    #[test]
+    fn standbys_are_told_by_their_label_and_name() {
+        let host = Networking::Host {
+            bind: Ipv4Addr::LOCALHOST,
+            ports: (1, 2),
+        };
+        let standby = |replica: u32, name: &str| {
+            let mut s = summary("replica", 1, replica, 20001 + replica as u16);
+            s.labels
+                .as_mut()
+                .unwrap()
+                .insert(STANDBY.into(), "true".into());
+            s.names = Some(vec![format!("/faas.a.b.openfaas-fn.echo.{name}")]);
+            Record::from_summary(&s, &host).unwrap()
+        };
+        let paused = standby(0, "standby-1-0-abcdef");
+        assert!(paused.standby);
+        // Woken: renamed to a replica's name; the label stays.
+        let woken = standby(1, "1-1-abcdef");
+        assert!(!woken.standby);
+        // A standby name without the label is not one (and the other way round).
+        let mut plain = summary("replica", 1, 2, 20003);
+        plain.names = Some(vec!["/faas.a.openfaas-fn.echo.standby-1-2-abcdef".into()]);
+        assert!(!Record::from_summary(&plain, &host).unwrap().standby);
+
+        let view = FunctionView::from_records(vec![paused, woken]).unwrap();
+        assert_eq!(view.replicas.len(), 1);
+        assert_eq!(view.standbys.len(), 1);
+        assert_eq!(view.free_indexes(1), [2]);
+        assert!(is_standby_name("faas.sc.ope.n.fn.standby-3-0-a1b2c3"));
+        assert!(!is_standby_name("faas.sc.openfaas-fn.standby.3-0-a1b2c3"));
     }
 }

@@ -17,7 +17,9 @@
 //!   single engine can answer; others are a 400).
 //! - **availableReplicas** counts replicas whose `/_/health` answers 200; **invoke** balances
 //!   over those, round robin, streaming both ways through a keep-alive pool.
-//! - **scale** 0..N adds or removes replicas; at 0 the spec holder keeps the function.
+//! - **scale** 0..N adds or removes replicas; at 0 the spec holder keeps the function, with a
+//!   warm pool of `com.openfaas.scale.warm` paused standby replicas (default `warm_default`,
+//!   0; at most `warm_max` in all) that a scale up from zero wakes first (see `warm.rs`).
 //! - **update** is a rolling replace: start a new replica, wait until healthy, route to it, then
 //!   drain (no new requests, in-flight ones finish) and remove an old one; a new replica that
 //!   fails rolls everything back.
@@ -60,6 +62,7 @@ mod routes;
 mod shared;
 pub mod spec;
 mod store;
+mod warm;
 
 pub use config::{ConfigError, DockerConfig, Networking, PullPolicy, SETTINGS};
 pub use error::PROVIDER_NAME;

@@ -29,6 +29,7 @@ impl Inner {
     /// Validates a deployment against the engine and the store.
     fn plan(&self, spec: FunctionDeployment) -> Result<Plan> {
         let plan = spec::plan(spec, &self.engine.facts)?;
+        crate::warm::warm_label(&plan.spec)?;
         self.engine.store.require_namespace(&plan.spec.namespace)?;
         for secret in &plan.spec.secrets {
             if !self
@@ -44,14 +45,15 @@ impl Inner {
         Ok(plan)
     }
 
-    /// Starts replicas `indexes` and waits until each is ready; on any failure every replica
-    /// started here is removed and the first error returned.
-    async fn start_ready(
+    /// Starts replicas `indexes` (standbys when `standby`) and waits until each is ready; on
+    /// any failure every replica started here is removed and the first error returned.
+    pub(crate) async fn start_ready(
         &self,
         plan: &Plan,
         generation: u64,
         created_at: chrono::DateTime<Utc>,
         indexes: &[u32],
+        standby: bool,
     ) -> Result<Vec<Started>> {
         let function = FunctionRef::new(&plan.spec.service, &plan.spec.namespace);
         let attempts = indexes.iter().map(|index| {
@@ -62,7 +64,7 @@ impl Inner {
                     attempt += 1;
                     let started = self
                         .engine
-                        .start_replica(plan, generation, created_at, *index)
+                        .start_replica(plan, generation, created_at, *index, standby)
                         .await?;
                     match self.engine.wait_ready(function, &started).await {
                         Ok(()) => return Ok(started),
@@ -148,7 +150,10 @@ impl Inner {
         let created_at = Utc::now();
         let holder = self.engine.create_holder(&plan, 1, created_at).await?;
         let indexes: Vec<u32> = (0..replicas as u32).collect();
-        match self.start_ready(&plan, 1, created_at, &indexes).await {
+        match self
+            .start_ready(&plan, 1, created_at, &indexes, false)
+            .await
+        {
             Ok(started) => {
                 for s in &started {
                     self.routes.add_ready(&function, &s.id, s.addr);
@@ -175,6 +180,10 @@ impl Inner {
         let desired = (view.replicas.len() as u64).max(plan.spec.min_replicas());
         self.max_replicas_check(&function, desired)?;
         self.engine.ensure_image(&plan.spec.image, false).await?;
+        // Standbys run the old spec: they go. An update leaves at least one replica (the
+        // minimum is 1), so the pool is refilled, with the new spec, at the next scale to zero.
+        self.remove_all(view.standbys.iter().map(|r| r.id.as_str()))
+            .await;
         let generation = view.generation + 1;
         let new_holder = self
             .engine
@@ -190,7 +199,7 @@ impl Inner {
                 .map(|r| r.replica)
                 .unwrap_or_else(|| extra[i - old.len()]);
             match self
-                .start_ready(&plan, generation, view.created_at, &[index])
+                .start_ready(&plan, generation, view.created_at, &[index], false)
                 .await
             {
                 Ok(mut started) => {
@@ -235,7 +244,7 @@ impl Inner {
             let plan = spec::plan(view.spec.clone(), &self.engine.facts)?;
             let indexes: Vec<u32> = replaced.iter().map(|r| r.replica).collect();
             match self
-                .start_ready(&plan, view.generation, view.created_at, &indexes)
+                .start_ready(&plan, view.generation, view.created_at, &indexes, false)
                 .await
             {
                 Ok(started) => {
@@ -260,17 +269,27 @@ impl Inner {
             .ok_or_else(|| ProviderError::function_not_found(function))?;
         let current = view.replicas.len() as u64;
         let mut plan = None;
+        let mut woken = Vec::new();
         if replicas > current {
-            let p = spec::plan(view.spec.clone(), &self.engine.facts)?;
-            self.engine.ensure_image(&p.spec.image, true).await?;
-            let indexes = view.free_indexes((replicas - current) as usize);
-            let started = self
-                .start_ready(&p, view.generation, view.created_at, &indexes)
-                .await?;
-            for s in &started {
-                self.routes.add_ready(function, &s.id, s.addr);
+            // From zero, standbys are woken first (already routed when this returns).
+            if current == 0 {
+                woken = self
+                    .wake_standbys(function, &view.standbys, view.generation, replicas as usize)
+                    .await;
             }
-            plan = Some(p);
+            let missing = (replicas - current) as usize - woken.len();
+            if missing > 0 {
+                let p = spec::plan(view.spec.clone(), &self.engine.facts)?;
+                self.engine.ensure_image(&p.spec.image, true).await?;
+                let indexes = view.free_indexes(missing);
+                let started = self
+                    .start_ready(&p, view.generation, view.created_at, &indexes, false)
+                    .await?;
+                for s in &started {
+                    self.routes.add_ready(function, &s.id, s.addr);
+                }
+                plan = Some(p);
+            }
         } else if replicas < current {
             // Replicas that are down go first, then the highest indexes.
             let mut victims: Vec<&Record> = view.replicas.iter().collect();
@@ -278,8 +297,34 @@ impl Inner {
             let victims = &victims[..(current - replicas) as usize];
             join_all(victims.iter().map(|r| self.retire(function, &r.id))).await;
         }
+        if replicas == 0 {
+            match plan
+                .clone()
+                .map(Ok)
+                .unwrap_or_else(|| spec::plan(view.spec.clone(), &self.engine.facts))
+            {
+                Ok(p) => {
+                    self.fill_pool(
+                        function,
+                        &p,
+                        view.generation,
+                        view.created_at,
+                        &view.standbys,
+                    )
+                    .await
+                }
+                Err(e) => tracing::warn!(%function, error = %e, "warm pool not filled"),
+            }
+        } else {
+            // The pool is kept only at zero: standbys not woken go.
+            let left = view
+                .standbys
+                .iter()
+                .filter(|r| !woken.iter().any(|w| w.id == r.id));
+            self.remove_all(left.map(|r| r.id.as_str())).await;
+        }
         self.settle_holders(&view, plan.as_ref()).await?;
-        tracing::info!(%function, from = current, to = replicas, "scaled");
+        tracing::info!(%function, from = current, to = replicas, woken = woken.len(), "scaled");
         Ok(())
     }
 
@@ -291,6 +336,8 @@ impl Inner {
             .await?
             .ok_or_else(|| ProviderError::function_not_found(function))?;
         join_all(view.replicas.iter().map(|r| self.retire(function, &r.id))).await;
+        self.remove_all(view.standbys.iter().map(|r| r.id.as_str()))
+            .await;
         for holder in &view.holders {
             self.engine.remove(&holder.id, Duration::ZERO).await;
         }

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use faas_provider::{FunctionRef, LogMessage, LogRequest, LogStream};
 use futures::stream::{self, BoxStream, SelectAll, Stream, StreamExt};
 
-use crate::labels::{ROLE, Record, Role};
+use crate::labels::{self, ROLE, Record, Role, STANDBY};
 
 /// Upper bound of lines gathered from one replica for a non-follow request.
 const MAX_HISTORY_LINES: usize = 100_000;
@@ -122,7 +122,7 @@ pub(crate) async fn stream(
 ) -> LogStream {
     let replicas: Vec<&Record> = records
         .iter()
-        .filter(|r| r.role == Role::Replica)
+        .filter(|r| r.role == Role::Replica && !r.standby)
         .filter(|r| wanted(&request, &r.id, &r.name))
         .collect();
     let (since, tail) = (request.since, request.tail);
@@ -199,7 +199,7 @@ pub(crate) struct Watch {
 pub(crate) fn watch(docker: &Docker, filters: HashMap<String, Vec<String>>) -> Watch {
     let mut events = filters.clone();
     events.insert("type".into(), vec!["container".into()]);
-    let actions = ["start", "die", "destroy"];
+    let actions = ["start", "unpause", "die", "destroy"];
     events.insert("event".into(), actions.map(String::from).to_vec());
     // `since` is in whole seconds: from a second early; replays of what gets listed are
     // told apart by their time.
@@ -223,12 +223,18 @@ pub(crate) fn watch(docker: &Docker, filters: HashMap<String, Vec<String>>) -> W
                     .map(DateTime::from_timestamp_nanos)
                     .unwrap_or_else(Utc::now);
                 let replica = attributes.get(ROLE).map(String::as_str) == Some("replica");
+                // A standby starts paused-to-be: it joins when woken (unpaused).
+                let born_standby = attributes.get(STANDBY).map(String::as_str) == Some("true");
+                let name = attributes.remove("name").unwrap_or_default();
                 let change = match event.action.as_deref() {
-                    Some("start") if replica && !id.is_empty() => Change::Started {
-                        id,
-                        name: attributes.remove("name").unwrap_or_default(),
-                        at,
-                    },
+                    Some("start")
+                        if replica && !id.is_empty() && !labels::is_standby_name(&name) =>
+                    {
+                        Change::Started { id, name, at }
+                    }
+                    Some("unpause") if replica && born_standby && !id.is_empty() => {
+                        Change::Started { id, name, at }
+                    }
                     Some("die") if replica => Change::Died { id, at },
                     Some("destroy") if !exists(&docker, &filters).await => return None,
                     _ => continue,

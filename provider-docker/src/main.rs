@@ -14,8 +14,9 @@ use tracing_subscriber::EnvFilter;
 /// The OpenFaaS provider for a Docker Engine. Other settings come from the OpenFaaS variables
 /// (`read_timeout`, `write_timeout`, `basic_auth`, `secret_mount_path`) and the provider's own
 /// (`scope`, `image_pull_policy`, `docker_config`, `startup_timeout`, `health_interval`,
-/// `stop_timeout`, `max_replicas`, `pull_timeout`, `function_bind`: every key of
-/// `provider_docker::SETTINGS`, by its name). The flags below override their variables.
+/// `stop_timeout`, `max_replicas`, `pull_timeout`, `function_bind`, `warm_default`, `warm_max`:
+/// every key of `provider_docker::SETTINGS`, by its name). The flags below override their
+/// variables.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {

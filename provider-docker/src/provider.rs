@@ -68,6 +68,7 @@ impl DockerProvider {
             engine: Engine::new(docker, config, facts, store),
             routes: Routes::default(),
             locks: KeyedLocks::default(),
+            pool_lock: tokio::sync::Mutex::new(()),
         });
         spawn_health_checks(Arc::downgrade(&inner), interval);
         Ok(Self { inner })
