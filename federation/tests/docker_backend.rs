@@ -29,6 +29,7 @@ async fn a_docker_backend_serves_its_functions_next_to_a_memory_one() {
         [[backends]]
         name = "engine"
         kind = "docker"
+        timeout = "120s"                    # a deploy may pull the image and wait for readiness
         docker_host = "{host}"
         state_dir = "{state}"
         scope = "{scope}"

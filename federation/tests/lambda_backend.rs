@@ -32,6 +32,7 @@ async fn a_lambda_backend_serves_its_functions_next_to_a_memory_one() {
         [[backends]]
         name = "aws"
         kind = "lambda"
+        timeout = "180s"                    # a deploy pulls and packages the image
         lambda_execution_role = "{role}"
         aws_region = "{REGION}"
         aws_endpoint_url = "{endpoint}"
