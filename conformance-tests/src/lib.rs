@@ -31,6 +31,7 @@
 
 pub mod cases;
 pub mod cli;
+pub mod doubles;
 mod echo;
 mod gate;
 pub mod harness;
