@@ -214,9 +214,12 @@ pub async fn run_case(target: &Target, case: &Case) -> CaseReport {
             };
             if target.strict {
                 let declared = if case.gates.is_empty() {
-                    "it has no gate".to_string()
+                    "the case needs no capability".to_string()
                 } else {
-                    format!("the target declares {}", case.gate_names())
+                    format!(
+                        "the target declares what the case needs ({})",
+                        case.gate_names()
+                    )
                 };
                 (
                     Status::Fail,
@@ -304,6 +307,96 @@ mod tests {
         let report = Report::new(vec![case(Status::Pass), case(Status::Skip)]);
         assert_eq!(report.summary(), "1 passed, 0 failed, 1 skipped");
         assert!(report.success());
+    }
+
+    fn fake(name: &'static str, gates: &'static [Gate], run: CaseFn) -> Case {
+        Case {
+            name,
+            area: "system",
+            gates,
+            run,
+        }
+    }
+
+    fn memory_target() -> Target {
+        let provider = std::sync::Arc::new(provider_memory::MemoryProvider::new());
+        Target::from_provider(provider, crate::EchoFunction::memory())
+    }
+
+    #[tokio::test]
+    async fn strict_turns_a_skip_with_every_gate_held_into_a_failure() {
+        let skips = fake("skips", &[Gate::Secrets], |_| {
+            Box::pin(async { Err(Failure::skipped("the count never moved")) })
+        });
+        let lenient = run_case(&memory_target(), &skips).await;
+        assert_eq!(lenient.status, Status::Skip);
+        assert_eq!(lenient.reason, "the count never moved");
+        let strict = run_case(&memory_target().with_strict(true), &skips).await;
+        assert_eq!(strict.status, Status::Fail);
+        assert_eq!(
+            strict.reason,
+            "strict: skipped although the target declares what the case needs (secrets): \
+             the count never moved"
+        );
+        assert_eq!(strict.gates, ["secrets"]);
+
+        let silent = fake("silent", &[], |_| {
+            Box::pin(async { Err(Failure::skipped(" ")) })
+        });
+        let report = run_case(&memory_target(), &silent).await;
+        assert_eq!(report.status, Status::Skip);
+        assert_eq!(report.reason, "the case gave no reason");
+    }
+
+    #[tokio::test]
+    async fn a_gate_that_does_not_hold_skips_without_running_even_strict() {
+        let never = fake("never", &[Gate::RunsCode, Gate::RawHttp], |_| {
+            Box::pin(async { panic!("a gated case ran") })
+        });
+        let report = run_case(&memory_target().with_strict(true), &never).await;
+        assert_eq!(report.status, Status::Skip, "{report:?}");
+        assert_eq!(
+            report.reason,
+            "needs runs_code: runs_code is not declared (no shell function to deploy); \
+             needs raw_http: the target has no raw HTTP endpoint"
+        );
+    }
+
+    #[test]
+    fn every_skip_inside_a_case_is_covered_by_a_gate() {
+        // The gates the runner checks match what the cases check themselves: a memory target
+        // declaring everything satisfies every gate but credentials, raw HTTP, runs_code,
+        // max_replicas and optional_off.
+        let full = Target::new(
+            std::sync::Arc::new(provider_memory::MemoryProvider::new()),
+            faas_provider::Capabilities::full(),
+            crate::EchoFunction::memory(),
+        );
+        let held: Vec<Gate> = Gate::ALL.into_iter().filter(|g| g.holds(&full)).collect();
+        assert_eq!(
+            held,
+            [
+                Gate::Secrets,
+                Gate::Logs,
+                Gate::NamespaceMutation,
+                Gate::ScaleToZero,
+                Gate::MultipleReplicas
+            ]
+        );
+        let shell = full
+            .clone()
+            .with_shell(crate::ShellFunction::sh("image"))
+            .with_http(crate::HttpTarget::new("http://x").with_credentials("u", "p"));
+        assert!(Gate::RunsCode.holds(&shell) && Gate::Credentials.holds(&shell));
+        for case in CASES {
+            assert!(!case.gate_names().is_empty());
+            if case.area == "http" {
+                assert_eq!(case.gates.first(), Some(&Gate::RawHttp), "{case:?}");
+            }
+            if case.area == "runtime" {
+                assert!(case.gates.contains(&Gate::RunsCode), "{case:?}");
+            }
+        }
     }
 
     #[test]
