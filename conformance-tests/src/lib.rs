@@ -6,7 +6,9 @@
 //!
 //! - Each case is `pub async fn case(t: &Target) -> Outcome` in [`cases`]: it deploys uniquely
 //!   named functions (`conf-<8 hex>`), removes them with a [`Cleanup`] guard even when it fails,
-//!   polls with bounds instead of sleeping, and is skipped when a capability it needs is off.
+//!   polls with bounds instead of sleeping, and is skipped when one of its gates ([`Gate`]: a
+//!   capability or part of the target's configuration it needs) does not hold. Under
+//!   [`Target::strict`] (always, in [`suite!`]) a case that skips for any other reason fails.
 //! - [`CASES`] lists every case; [`run_all`] runs them and returns a [`Report`].
 //! - [`suite!`] turns the list into one `#[tokio::test]` per case in any crate's `tests/`:
 //!
