@@ -67,6 +67,30 @@ impl EchoFunction {
     }
 }
 
+/// The function the runtime-effect cases deploy (the "runs code" capability): an image whose
+/// process runs the request body as a POSIX shell script, in the environment the watchdog gives
+/// it (`Http_Method`, `Http_Path`, `Http_Query`, the deployment's `envVars`...) and with its
+/// output as the answer. Any image with a classic-style watchdog (`fprocess` read from the
+/// environment, serializing mode: body on stdin, stdout as the answer) and `/bin/sh` works with
+/// `envProcess` `sh`: this workspace's test images, or `ghcr.io/openfaas/alpine`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellFunction {
+    /// The image, sent verbatim as `image`.
+    pub image: String,
+    /// The `envProcess` that runs the body as a script (`sh`).
+    pub env_process: String,
+}
+
+impl ShellFunction {
+    /// `image` with `envProcess` `sh`.
+    pub fn sh(image: impl Into<String>) -> Self {
+        Self {
+            image: image.into(),
+            env_process: "sh".to_string(),
+        }
+    }
+}
+
 /// The provider's REST endpoint, for cases that check the wire itself (status codes, JSON
 /// shapes, auth) with raw requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +159,16 @@ pub struct Target {
     pub http: Option<HttpTarget>,
     /// Upper bounds on polling.
     pub timeouts: Timeouts,
+    /// The function the runtime-effect cases deploy; `Some` declares the "runs code"
+    /// capability ([`crate::Gate::RunsCode`]).
+    pub shell: Option<ShellFunction>,
+    /// The provider wakes a function at zero replicas when it is invoked (the OpenFaaS
+    /// gateway's `scale_from_zero`): the scale-to-zero cases then expect the invocation at 0
+    /// replicas to answer, instead of 503.
+    pub wakes_from_zero: bool,
+    /// A case that skips although every gate it has holds is a failure (see [`crate::Gate`]).
+    /// [`suite!`](crate::suite!) always runs strict.
+    pub strict: bool,
     pub(crate) cleanup: Arc<CleanupTasks>,
     keep_alive: Arc<Mutex<Vec<Box<dyn Any + Send>>>>,
 }
@@ -146,6 +180,9 @@ impl std::fmt::Debug for Target {
             .field("echo", &self.echo)
             .field("http", &self.http.as_ref().map(|h| &h.base_url))
             .field("timeouts", &self.timeouts)
+            .field("shell", &self.shell)
+            .field("wakes_from_zero", &self.wakes_from_zero)
+            .field("strict", &self.strict)
             .finish_non_exhaustive()
     }
 }
@@ -159,6 +196,9 @@ impl Target {
             echo,
             http: None,
             timeouts: Timeouts::default(),
+            shell: None,
+            wakes_from_zero: false,
+            strict: false,
             cleanup: Arc::default(),
             keep_alive: Arc::default(),
         }
@@ -179,6 +219,25 @@ impl Target {
     /// Replaces the polling bounds.
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
+        self
+    }
+
+    /// Declares that the provider runs code, with `shell` as the function the runtime-effect
+    /// cases deploy.
+    pub fn with_shell(mut self, shell: ShellFunction) -> Self {
+        self.shell = Some(shell);
+        self
+    }
+
+    /// Declares (or not) that invoking a function at zero replicas wakes it.
+    pub fn with_wakes_from_zero(mut self, wakes: bool) -> Self {
+        self.wakes_from_zero = wakes;
+        self
+    }
+
+    /// Turns strict mode on or off.
+    pub fn with_strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
         self
     }
 

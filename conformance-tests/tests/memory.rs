@@ -270,3 +270,197 @@ async fn binary_json_report() {
         assert!(case["durationMs"].is_u64(), "{case}");
     }
 }
+
+#[tokio::test]
+async fn binary_strict_junit_report_parses() {
+    let (url, _stop) = serve_memory(ServerConfig::default()).await;
+    let dir = std::env::temp_dir().join(format!(
+        "conformance-junit-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("out.xml");
+    let (status, stdout, stderr) = run_binary(&[
+        "--strict",
+        "--junit",
+        file.to_str().unwrap(),
+        "--url",
+        &url,
+        "--scale-to-zero",
+    ])
+    .await;
+    assert!(status.success(), "exit {status}\n{stdout}\n{stderr}");
+    let (passed, failed, skipped) = closing_counts(&stdout);
+    assert_eq!(failed, 0, "{stdout}");
+    let xml = std::fs::read_to_string(&file).expect("the JUnit file");
+    let _ = std::fs::remove_dir_all(&dir);
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let suite = root
+        .children()
+        .find(|n| n.has_tag_name("testsuite"))
+        .expect("a testsuite");
+    assert_eq!(suite.attribute("name"), Some(url.as_str()));
+    let number = |name: &str| -> usize { suite.attribute(name).unwrap().parse().unwrap() };
+    assert_eq!(number("tests"), conformance_tests::CASES.len());
+    assert_eq!(number("failures"), 0);
+    assert_eq!(number("skipped"), skipped);
+    let cases: Vec<_> = suite
+        .children()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), conformance_tests::CASES.len());
+    let mut seen_skips = 0;
+    for (case, expected) in cases.iter().zip(conformance_tests::CASES) {
+        assert_eq!(case.attribute("name"), Some(expected.name));
+        assert_eq!(
+            case.attribute("classname"),
+            Some(format!("conformance.{}", expected.area).as_str())
+        );
+        assert!(case.attribute("time").unwrap().parse::<f64>().is_ok());
+        assert!(!case.children().any(|n| n.has_tag_name("failure")));
+        if let Some(skip) = case.children().find(|n| n.has_tag_name("skipped")) {
+            seen_skips += 1;
+            let message = skip.attribute("message").unwrap_or_default();
+            assert!(
+                message.starts_with("needs "),
+                "{}: {message}",
+                expected.name
+            );
+            assert_eq!(skip.text(), Some(message));
+        }
+    }
+    assert_eq!(seen_skips, skipped);
+    assert_eq!(passed + skipped, conformance_tests::CASES.len());
+    // Strict: every skip is a gate that does not hold (the memory provider runs no code, no
+    // credentials are configured here...), and says which.
+    for line in stdout.lines().filter(|l| l.starts_with("skip ")) {
+        assert!(line.contains(": needs "), "{line}");
+    }
+    for gate in ["needs runs_code", "needs credentials"] {
+        assert!(stdout.contains(gate), "{stdout}");
+    }
+}
+
+#[tokio::test]
+async fn binary_strict_fails_a_skip_of_a_declared_capability() {
+    // invocationCount stays 0 behind this server: the case skips, which strict turns into a
+    // failure (and the JUnit file says so) while the lenient run still passes.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (_stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let provider = Arc::new(NoCounts(MemoryProvider::new()));
+        let _ = serve(listener, provider, &ServerConfig::default(), async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    let filter = "invocation_count_increases";
+    let (status, stdout, _) = run_binary(&["--url", &url, "--filter", filter]).await;
+    assert!(status.success(), "{stdout}");
+    assert!(
+        stdout.contains("skip invocation_count_increases: the provider does not report"),
+        "{stdout}"
+    );
+    let (status, stdout, _) = run_binary(&["--url", &url, "--filter", filter, "--strict"]).await;
+    assert!(!status.success(), "{stdout}");
+    assert!(
+        stdout.contains("fail invocation_count_increases: strict: skipped although the case needs no capability: the provider does not report invocationCount"),
+        "{stdout}"
+    );
+    assert_eq!(closing_counts(&stdout), (0, 1, 0), "{stdout}");
+}
+
+/// The memory provider, reporting `invocationCount` 0 whatever happens.
+struct NoCounts(MemoryProvider);
+
+#[async_trait::async_trait]
+impl Provider for NoCounts {
+    fn capabilities(&self) -> Capabilities {
+        self.0.capabilities()
+    }
+    async fn info(&self) -> faas_provider::Result<faas_provider::ProviderInfo> {
+        self.0.info().await
+    }
+    async fn list(
+        &self,
+        namespace: &str,
+    ) -> faas_provider::Result<Vec<faas_provider::FunctionStatus>> {
+        self.0.list(namespace).await
+    }
+    async fn get(
+        &self,
+        function: &faas_provider::FunctionRef,
+    ) -> faas_provider::Result<faas_provider::FunctionStatus> {
+        let mut status = self.0.get(function).await?;
+        status.invocation_count = 0.0;
+        Ok(status)
+    }
+    async fn deploy(&self, spec: faas_provider::FunctionDeployment) -> faas_provider::Result<()> {
+        self.0.deploy(spec).await
+    }
+    async fn update(&self, spec: faas_provider::FunctionDeployment) -> faas_provider::Result<()> {
+        self.0.update(spec).await
+    }
+    async fn delete(&self, function: &faas_provider::FunctionRef) -> faas_provider::Result<()> {
+        self.0.delete(function).await
+    }
+    async fn scale(
+        &self,
+        function: &faas_provider::FunctionRef,
+        replicas: u64,
+    ) -> faas_provider::Result<()> {
+        self.0.scale(function, replicas).await
+    }
+    async fn invoke(
+        &self,
+        function: &faas_provider::FunctionRef,
+        request: http::Request<faas_provider::Body>,
+    ) -> faas_provider::Result<http::Response<faas_provider::Body>> {
+        self.0.invoke(function, request).await
+    }
+}
+
+#[tokio::test]
+async fn binary_lists_cases_with_their_gates() {
+    let (status, stdout, stderr) = run_binary(&["--list"]).await;
+    assert!(status.success(), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), conformance_tests::CASES.len(), "{stdout}");
+    for (line, case) in lines.iter().zip(conformance_tests::CASES) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words, [case.area, case.name, &case.gate_names()], "{line}");
+    }
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("runtime_secret_file_is_mounted_and_updated")
+                && l.ends_with("runs_code,secrets")),
+        "{stdout}"
+    );
+    let (status, stdout, _) = run_binary(&["--list", "--filter", "logs,health_is_ok"]).await;
+    assert!(status.success());
+    let expected = conformance_tests::select(&["logs", "health_is_ok"]).count();
+    assert_eq!(stdout.lines().count(), expected, "{stdout}");
+    let (status, _, stderr) = run_binary(&["--list", "--filter", "no-such-case"]).await;
+    assert!(!status.success());
+    assert!(stderr.contains("no case matches"), "{stderr}");
+}
+
+#[tokio::test]
+async fn binary_filter_takes_several_patterns() {
+    let (url, _stop) = serve_memory(ServerConfig::default()).await;
+    let (status, stdout, stderr) = run_binary(&[
+        "--url",
+        &url,
+        "--filter",
+        "info_reports_version",
+        "--filter",
+        "health_is_ok,http_healthz_answers_200",
+    ])
+    .await;
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert_eq!(closing_counts(&stdout), (3, 0, 0), "{stdout}");
+}

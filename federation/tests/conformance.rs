@@ -4,13 +4,20 @@
 //! - `default_local`: un-annotated functions (what the cases deploy) live in-process;
 //! - `default_remote`: they live on the remote backend, so every case crosses the wire twice.
 //!
-//! Both serve the federation on a real socket too, enabling the raw-HTTP cases.
+//! Both serve the federation on a real socket too, enabling the raw-HTTP cases. `suite!` runs
+//! strict. The memory backends run no code, so the runtime cases are skipped by their gate.
+//!
+//! `binary_passes_strict_with_junit` runs the `faas-conformance` command line (its library form)
+//! against the real `faas-federation` binary with no configuration, as the README runs it.
 
 mod common;
 
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use conformance_tests::{EchoFunction, HttpTarget, Target};
+use clap::Parser;
+use conformance_tests::{CASES, EchoFunction, HttpTarget, Target};
 use provider_memory::MemoryProvider;
 
 async fn target(default: &str) -> Target {
@@ -38,4 +45,91 @@ mod default_local {
 
 mod default_remote {
     conformance_tests::suite!(super::default_remote);
+}
+
+/// Kills the child when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `faas-federation` with no configuration on a free port, once it answers `/healthz`.
+async fn start_binary() -> (Running, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_faas-federation"));
+    for variable in [
+        "federation_config",
+        "default_backend",
+        "providers",
+        "default_provider",
+        "basic_auth",
+        "bind",
+        "read_timeout",
+        "write_timeout",
+    ] {
+        command.env_remove(variable);
+    }
+    let mut child = Running(
+        command
+            .env("port", port.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("faas-federation starts"),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(response) = http.get(format!("{base}/healthz")).send().await {
+            assert_eq!(response.status(), 200);
+            return (child, base);
+        }
+        if let Some(status) = child.0.try_wait().unwrap() {
+            panic!("faas-federation exited early: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "faas-federation did not answer /healthz in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_passes_strict_with_junit() {
+    let (_federation, url) = start_binary().await;
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("out.xml");
+    let args = conformance_tests::cli::Args::try_parse_from([
+        "faas-conformance",
+        "--strict",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--url",
+        &url,
+    ])
+    .expect("arguments");
+    let mut out = Vec::new();
+    let report = conformance_tests::cli::run(&args, &mut out)
+        .await
+        .expect("the run")
+        .expect("a report");
+    let out = String::from_utf8_lossy(&out);
+    assert_eq!(report.failed, 0, "{out}");
+    assert_eq!(report.passed + report.skipped, CASES.len(), "{out}");
+    assert!(report.passed >= 60, "{out}");
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit file");
+    assert!(xml.starts_with("<?xml "), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), CASES.len(), "{xml}");
+    assert_eq!(xml.matches("<failure ").count(), 0, "{xml}");
+    assert_eq!(xml.matches("<skipped ").count(), report.skipped, "{xml}");
 }

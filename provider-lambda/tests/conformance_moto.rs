@@ -6,7 +6,8 @@
 //! for functions that do not exist), so the cases that need a function's real response are
 //! listed in [`NEED_REAL_INVOCATIONS`] and run against local mode instead
 //! (`tests/conformance_local.rs`). A guard test fails when the suite gains a case that is in
-//! neither list.
+//! neither list. Cases run strict; the runtime cases are skipped by their `runs_code` gate (moto
+//! runs no code, so the target declares no shell function).
 
 #[path = "provider_common.rs"]
 mod common;
@@ -78,7 +79,7 @@ async fn run(name: &str) {
         .iter()
         .find(|c| c.name == name)
         .unwrap_or_else(|| panic!("no conformance case named {name}"));
-    let report = conformance_tests::run_case(&target, case).await;
+    let report = conformance_tests::run_case(&target.with_strict(true), case).await;
     match report.status {
         Status::Pass => {}
         Status::Skip => eprintln!("skipped {name}: {}", report.reason),
@@ -117,6 +118,10 @@ cases!(
     available_replicas_never_exceed_replicas,
     scale_missing_is_not_found,
     scale_above_max_replicas_is_bounded,
+    runtime_env_vars_reach_the_function,
+    runtime_http_variables_describe_the_request,
+    runtime_secret_file_is_mounted_and_updated,
+    runtime_read_only_root_refuses_writes,
     secret_create_and_list_without_values,
     secret_raw_value_is_accepted,
     secret_duplicate_is_already_exists,

@@ -5,6 +5,7 @@ pub mod http;
 pub mod invoke;
 pub mod logs;
 pub mod namespaces;
+pub mod runtime;
 pub mod scale;
 pub mod secrets;
 pub mod system;

@@ -115,8 +115,9 @@ pub async fn scale_missing_is_not_found(t: &Target) -> Outcome {
 }
 
 /// The scale-from-zero contract the OpenFaaS gateway relies on: at 0 replicas the status says
-/// 0/0 and invoking answers "no endpoint" (503); scaling back to 1 makes it ready and invocable
-/// again.
+/// 0/0 and invoking answers "no endpoint" (503) — or, when the target wakes functions from zero
+/// ([`Target::wakes_from_zero`]), answers the echo and leaves at least one available replica;
+/// scaling back to 1 makes it ready and invocable again.
 pub async fn scale_to_zero_and_back(t: &Target) -> Outcome {
     if !t.caps.scale_to_zero {
         skip!("scale_to_zero is not declared");
@@ -134,12 +135,28 @@ pub async fn scale_to_zero_and_back(t: &Target) -> Outcome {
     ensure_eq!(status.replicas, 0, "replicas at zero");
     let ready = t.provider.ready(&function).await.context("ready at zero")?;
     ensure!(!ready, "ready() is true with 0 replicas");
-    let result = invoke(t, &function, Call::new(Method::GET)).await?;
-    ensure!(
-        is_no_endpoint(&result),
-        "invoke at 0 replicas: expected NotReady / 503, got {}",
-        describe(&result)
-    );
+    if t.wakes_from_zero {
+        let echo = invoke_echo(t, &function, Call::new(Method::GET)).await?;
+        ensure_eq!(
+            echo.method,
+            "GET",
+            "method echoed by the invocation at 0 replicas"
+        );
+        wait_for_status(
+            t,
+            &function,
+            "availableReplicas >= 1 after the wake-up",
+            |s| s.available_replicas >= 1,
+        )
+        .await?;
+    } else {
+        let result = invoke(t, &function, Call::new(Method::GET)).await?;
+        ensure!(
+            is_no_endpoint(&result),
+            "invoke at 0 replicas: expected NotReady / 503, got {}",
+            describe(&result)
+        );
+    }
     t.provider
         .scale(&function, 1)
         .await

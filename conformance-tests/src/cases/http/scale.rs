@@ -69,8 +69,9 @@ pub async fn http_scale_takes_namespace_from_query_or_body(t: &Target) -> Outcom
 }
 
 /// Over the wire, the scale-from-zero contract the OpenFaaS gateway relies on: scale to 0
-/// answers 200/202 and the status shows no replicas; invoking answers 503; scale to 1 makes it
-/// answer again.
+/// answers 200/202 and the status shows no replicas; invoking answers 503 — or, when the target
+/// wakes functions from zero ([`Target::wakes_from_zero`]), answers 200 with the echo and the
+/// status then shows at least one available replica; scale to 1 makes it answer again.
 pub async fn http_scale_from_zero_contract(t: &Target) -> Outcome {
     let raw = Raw::of(t)?;
     if !t.caps.scale_to_zero {
@@ -102,9 +103,33 @@ pub async fn http_scale_from_zero_contract(t: &Target) -> Outcome {
     })
     .await?;
     let invoke = format!("/function/{}.{}", function.name, function.namespace);
-    raw.send(raw.anonymous(Method::GET, &invoke))
-        .await?
-        .expect(&[503])?;
+    let at_zero = raw.send(raw.anonymous(Method::GET, &invoke)).await?;
+    if t.wakes_from_zero {
+        let echo = at_zero.echo(t)?;
+        ensure_eq!(
+            echo.method,
+            "GET",
+            "method echoed by the invocation at 0 replicas"
+        );
+        eventually(
+            t.timeouts.ready,
+            "availableReplicas >= 1 after the wake-up",
+            || async {
+                let value = get(&raw, &path)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .json()
+                    .map_err(|e| e.to_string())?;
+                match value.get("availableReplicas").and_then(Value::as_u64) {
+                    Some(n) if n >= 1 => Ok(Some(())),
+                    _ => Err(value.to_string()),
+                }
+            },
+        )
+        .await?;
+    } else {
+        at_zero.expect(&[503])?;
+    }
     post_json(&raw, Method::POST, &scale, &to(1))
         .await?
         .expect(&[200, 202])?;
