@@ -2,7 +2,9 @@
 //! and `remote` (a MemoryProvider served on 127.0.0.1 and reached through HttpProvider).
 //!
 //! - `default_local`: un-annotated functions (what the cases deploy) live in-process;
-//! - `default_remote`: they live on the remote backend, so every case crosses the wire twice.
+//! - `default_remote`: they live on the remote backend, so every case crosses the wire twice;
+//! - `scaled`: `default_local` behind the scaler, as the binary serves it (a call at zero
+//!   replicas wakes the function: `wakes_from_zero`).
 //!
 //! Both serve the federation on a real socket too, enabling the raw-HTTP cases. `suite!` runs
 //! strict. The memory backends run no code, so the runtime cases are skipped by their gate.
@@ -33,6 +35,37 @@ async fn target(default: &str) -> Target {
 
 async fn default_local() -> Target {
     target("local").await
+}
+
+/// The federation as `faas-federation` serves it: the scaler in front, so a function at zero
+/// replicas is woken by its next invocation.
+async fn scaled() -> Target {
+    use federation::scaling::{Scaler, ScalingConfig};
+    let remote = common::RemoteMemory::start().await;
+    let federation =
+        common::federation(Arc::new(MemoryProvider::new()), &remote.url(), "local").await;
+    let scaler: Arc<dyn faas_provider::Provider> = Arc::new(Scaler::new(
+        federation.clone(),
+        ScalingConfig {
+            scale_from_zero_timeout: Duration::from_secs(20),
+            ..ScalingConfig::default()
+        },
+    ));
+    let served = common::serve_provider(
+        scaler.clone(),
+        faas_provider::ServerConfig::default(),
+        prometheus_client::registry::Registry::default(),
+    )
+    .await;
+    Target::from_provider(scaler, EchoFunction::memory())
+        .with_http(HttpTarget::new(served.url.clone()))
+        .with_wakes_from_zero(true)
+        .keep_alive(served)
+        .keep_alive(remote)
+}
+
+mod scaled {
+    conformance_tests::suite!(super::scaled);
 }
 
 async fn default_remote() -> Target {

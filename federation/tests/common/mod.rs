@@ -187,13 +187,22 @@ pub async fn serve(federation: Arc<FederatedProvider>) -> Served {
 }
 
 pub async fn serve_with(federation: Arc<FederatedProvider>, config: ServerConfig) -> Served {
+    let mut registry = Registry::default();
+    federation.register_metrics(&mut registry);
+    serve_provider(federation, config, registry).await
+}
+
+/// Serves any provider (e.g. a scaler over a federation) with the federation's router.
+pub async fn serve_provider(
+    provider: Arc<dyn Provider>,
+    config: ServerConfig,
+    registry: Registry,
+) -> Served {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind 127.0.0.1:0");
     let url = format!("http://{}", listener.local_addr().expect("local addr"));
-    let mut registry = Registry::default();
-    federation.register_metrics(&mut registry);
-    let app = federation::router(federation, &config, registry);
+    let app = federation::router(provider, &config, registry);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let shutdown = async {
