@@ -54,6 +54,7 @@
 #![warn(missing_docs)]
 
 pub mod backends;
+mod body;
 mod cache;
 pub mod config;
 mod fanout;

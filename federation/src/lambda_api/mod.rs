@@ -41,12 +41,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get, post, put};
 use faas_provider::{Body, Provider};
 use http::HeaderValue;
-use http_body_util::BodyExt;
 
 pub use config::{LAMBDA_MAX_PAYLOAD, LambdaApiConfig};
 pub use error::{ERROR_TYPE_HEADER, LambdaError};
 pub use invoke::{EXECUTED_VERSION, FUNCTION_ERROR, INVOCATION_TYPE, LOG_RESULT, LOG_TYPE};
 
+use crate::body::{BodyError, read_bounded};
 use crate::queue::Queue;
 use state::{ApiState, RequestId};
 
@@ -180,25 +180,12 @@ async fn checked(
             "Request must be smaller than {limit} bytes for the {operation} operation"
         ))
     };
-    if parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        .is_some_and(|length| length > limit as u64)
-    {
-        return Err(too_large());
-    }
-    let body = http_body_util::Limited::new(body, limit)
-        .collect()
+    let body = read_bounded(&parts.headers, body, limit)
         .await
-        .map_err(|error| {
-            if error.is::<http_body_util::LengthLimitError>() {
-                too_large()
-            } else {
-                LambdaError::invalid_content(format!("reading the request body: {error}"))
-            }
-        })?
-        .to_bytes();
+        .map_err(|error| match error {
+            BodyError::TooLarge => too_large(),
+            BodyError::Read(reason) => LambdaError::invalid_content(reason),
+        })?;
     if !state.keys.is_empty() {
         sigv4::verify(
             &state.keys,

@@ -9,7 +9,8 @@ use axum::routing::any;
 use faas_provider::types::name::{is_dns1123_label, validate_namespace};
 use faas_provider::{FunctionRef, Provider, ProviderError};
 use http::{HeaderValue, Method, StatusCode};
-use http_body_util::BodyExt;
+
+use crate::body::{BodyError, read_bounded};
 
 use super::{AsyncCall, AsyncConfig, Queue, QueueError, QueueMetrics};
 
@@ -105,25 +106,12 @@ async fn store(state: &AcceptState, request: Request) -> Result<String, Provider
             "an async request body is at most {limit} bytes (async_max_body_bytes)"
         ))
     };
-    if parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok())
-        .is_some_and(|length| length > limit as u64)
-    {
-        return Err(too_large());
-    }
-    let body = http_body_util::Limited::new(body, limit)
-        .collect()
+    let body = read_bounded(&parts.headers, body, limit)
         .await
-        .map_err(|error| {
-            if error.is::<http_body_util::LengthLimitError>() {
-                too_large()
-            } else {
-                ProviderError::invalid(format!("reading the request body: {error}"))
-            }
-        })?
-        .to_bytes();
+        .map_err(|error| match error {
+            BodyError::TooLarge => too_large(),
+            BodyError::Read(reason) => ProviderError::invalid(reason),
+        })?;
     // 404 for a function no backend has (the provider's own NotFound message).
     state.provider.get(&function).await?;
 
