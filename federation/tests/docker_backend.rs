@@ -101,6 +101,145 @@ async fn a_docker_backend_serves_its_functions_next_to_a_memory_one() {
     assert!(federation.get(&common::function("fed-mem")).await.is_ok());
 }
 
+/// The scaler over a docker backend on the real engine: 100 concurrent calls of a function at
+/// zero share one wake-up (which takes the paused standby of the warm pool) and all answer; the
+/// idler scales a `com.openfaas.scale.zero` function to zero and its next call wakes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scaler_wakes_and_idles_docker_functions() {
+    use std::sync::Arc;
+
+    use federation::scaling::{LABEL_ZERO, LABEL_ZERO_DURATION, Scaler, ScalingConfig};
+    use prometheus_client::registry::Registry;
+
+    let p = common::provider().await;
+    let text = format!(
+        r#"
+        [[backends]]
+        name = "engine"
+        kind = "docker"
+        timeout = "120s"
+        docker_host = "{host}"
+        state_dir = "{state}"
+        scope = "{scope}"
+        image_pull_policy = "IfNotPresent"
+        stop_timeout = 2
+        health_interval = "500ms"
+        "#,
+        host = p.engine.docker_host,
+        state = p.state.path().display(),
+        scope = p.scope,
+    );
+    let config = FederationConfig::from_toml(&text, Path::new("/nonexistent")).unwrap();
+    let federation = Arc::new(FederatedProvider::from_config(&config).await.unwrap());
+    federation.start().await;
+    let owner = federation.clone();
+    let scaler = Arc::new(
+        Scaler::new(
+            federation.clone(),
+            ScalingConfig {
+                idle_interval: Duration::from_millis(200),
+                interval: Duration::from_millis(200),
+                ..ScalingConfig::default()
+            },
+        )
+        .with_capabilities(Arc::new(move |f: &faas_provider::FunctionRef| {
+            owner.capabilities_of(f)
+        })),
+    );
+    let mut registry = Registry::default();
+    scaler.register_metrics(&mut registry);
+    let _loop = scaler.spawn();
+
+    // A function with a warm standby, at zero.
+    let mut warm = common::spec("warm-echo", "cat").await;
+    warm.labels = Some(
+        [(
+            provider_docker::labels::SCALE_WARM.to_string(),
+            "1".to_string(),
+        )]
+        .into(),
+    );
+    scaler.deploy(warm).await.unwrap();
+    scaler
+        .scale(&common::function("warm-echo"), 0)
+        .await
+        .unwrap();
+    let standby_paused = || async {
+        p.containers().await.iter().any(|c| {
+            let labels = c.labels.clone().unwrap_or_default();
+            labels
+                .get(provider_docker::labels::STANDBY)
+                .map(String::as_str)
+                == Some("true")
+                && c.state
+                    .as_ref()
+                    .map(|s| format!("{s:?}").to_lowercase())
+                    .as_deref()
+                    == Some("paused")
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !standby_paused().await {
+        assert!(std::time::Instant::now() < deadline, "no paused standby");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        scaler
+            .get(&common::function("warm-echo"))
+            .await
+            .unwrap()
+            .available_replicas,
+        0
+    );
+
+    let calls = (0..100).map(|i| {
+        let scaler = scaler.clone();
+        tokio::spawn(
+            async move { common::invoke(&*scaler, "warm-echo", &format!("cold {i}")).await },
+        )
+    });
+    let answers = futures::future::join_all(calls).await;
+    for (i, answer) in answers.into_iter().enumerate() {
+        assert_eq!(answer.unwrap(), (200, format!("cold {i}")));
+    }
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    assert!(
+        text.contains(r#"federation_autoscaler_scale_total{function_name="warm-echo.openfaas-fn",reason="wake"} 1"#),
+        "one wake-up for 100 cold calls:\n{text}"
+    );
+
+    // The idler: zero after a short idle time, then woken by the next call.
+    let mut idle = common::spec("idle-echo", "cat").await;
+    idle.labels = Some(
+        [
+            (LABEL_ZERO.to_string(), "true".to_string()),
+            (LABEL_ZERO_DURATION.to_string(), "1s".to_string()),
+        ]
+        .into(),
+    );
+    scaler.deploy(idle).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while scaler
+        .get(&common::function("idle-echo"))
+        .await
+        .unwrap()
+        .replicas
+        > 0
+    {
+        assert!(std::time::Instant::now() < deadline, "not idled to zero");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        common::invoke(&*scaler, "idle-echo", "awake again").await,
+        (200, "awake again".to_string())
+    );
+    for name in ["warm-echo", "idle-echo"] {
+        scaler.delete(&common::function(name)).await.unwrap();
+    }
+    assert!(p.containers().await.is_empty(), "containers left behind");
+}
+
 /// The docker kind takes provider-docker's settings by their environment names, with its
 /// defaults; relative paths are relative to the file; bad values name the backend and field.
 #[test]
