@@ -6,72 +6,30 @@
 #[path = "common/async_support.rs"]
 mod async_support;
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_support::{Functions, serve, until};
 use faas_provider::{Provider, ServerConfig};
 use test_support::nats::NatsServer;
 
-/// Kills the child when dropped.
-struct Running(Child);
+#[path = "common/binary_support.rs"]
+mod binary_support;
 
-impl Running {
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
-}
+use binary_support::{Running, free_port};
 
 /// Starts `faas-federation` on `port` over the remote backend at `backend`, with NATS.
 async fn start(port: u16, backend: &str, nats: &NatsServer) -> Running {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_faas-federation"));
-    for variable in ["federation_config", "default_backend", "basic_auth", "bind"] {
-        command.env_remove(variable);
-    }
-    let child = command
-        .env("port", port.to_string())
-        .env("providers", backend)
-        .env("nats_url", nats.url())
-        .env("nats_ack_wait", "2s")
-        .env("initial_retry_wait", "100ms")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("faas-federation starts");
-    let mut running = Running(child);
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if http
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-            .is_ok()
-        {
-            return running;
-        }
-        if let Some(status) = running.0.try_wait().unwrap() {
-            panic!("faas-federation exited early: {status}");
-        }
-        assert!(Instant::now() < deadline, "no /healthz in 30 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    binary_support::start(
+        port,
+        &[
+            ("providers", backend.to_string()),
+            ("nats_url", nats.url()),
+            ("nats_ack_wait", "2s".to_string()),
+            ("initial_retry_wait", "100ms".to_string()),
+        ],
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,11 +12,12 @@
 //! `binary_passes_strict_with_junit` runs the `faas-conformance` command line (its library form)
 //! against the real `faas-federation` binary with no configuration, as the README runs it.
 
+#[path = "common/binary_support.rs"]
+mod binary_support;
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Parser;
 use conformance_tests::{CASES, EchoFunction, HttpTarget, Target};
@@ -80,61 +81,11 @@ mod default_remote {
     conformance_tests::suite!(super::default_remote);
 }
 
-/// Kills the child when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `faas-federation` with no configuration on a free port, once it answers `/healthz`.
-async fn start_binary() -> (Running, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_faas-federation"));
-    for variable in [
-        "federation_config",
-        "default_backend",
-        "providers",
-        "default_provider",
-        "basic_auth",
-        "bind",
-        "read_timeout",
-        "write_timeout",
-    ] {
-        command.env_remove(variable);
-    }
-    let mut child = Running(
-        command
-            .env("port", port.to_string())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("faas-federation starts"),
-    );
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(response) = http.get(format!("{base}/healthz")).send().await {
-            assert_eq!(response.status(), 200);
-            return (child, base);
-        }
-        if let Some(status) = child.0.try_wait().unwrap() {
-            panic!("faas-federation exited early: {status}");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "faas-federation did not answer /healthz in 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+async fn start_binary() -> (binary_support::Running, String) {
+    let port = binary_support::free_port();
+    let child = binary_support::start(port, &[]).await;
+    (child, format!("http://127.0.0.1:{port}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
