@@ -2,7 +2,8 @@
 //!
 //! - [`spec`]: the `faas-launch.json` the packager writes next to `bootstrap`.
 //! - [`event`]: API Gateway v2 / Function URL events and responses, and their conversions to
-//!   and from `http` types (shared with the provider's invoke path).
+//!   and from `http` types: the `apigw-event` crate, re-exported under its old name (shared with
+//!   the provider's invoke path and the watchdog's middleware pipeline).
 //! - [`launch`]: relocating the image's program into `$LAMBDA_TASK_ROOT/rootfs` (PATH lookup
 //!   inside the rootfs, the image's own dynamic loader, `#!` interpreters) → a
 //!   [`watchdog::WatchdogConfig`].
@@ -16,8 +17,9 @@
 //! --release -p lambda-shim --bin bootstrap --target x86_64-unknown-linux-gnu`.
 
 pub mod elf;
-pub mod event;
 pub mod launch;
 pub mod reserved;
 pub mod runtime;
 pub mod spec;
+
+pub use apigw_event as event;
