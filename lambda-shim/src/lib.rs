@@ -10,6 +10,7 @@
 //! - [`reserved`]: the provider's reserved variables: `OPENFAAS_SECRETS` written to files under
 //!   `/tmp/openfaas/secrets`, `OPENFAAS_ENV` expanded into the function's environment.
 //! - [`elf`]: the ELF / `#!` header reader `launch` needs.
+//! - `report`: the runtime's error report and stop reasons (re-exported by [`runtime`]).
 //! - [`runtime`]: the Runtime API client loop (the `bootstrap` binary is
 //!   [`runtime::main_from_env`]).
 //!
@@ -18,6 +19,7 @@
 
 pub mod elf;
 pub mod launch;
+mod report;
 pub mod reserved;
 pub mod runtime;
 pub mod spec;
