@@ -27,7 +27,7 @@ pub const FUNCTION_ERROR_HEADER: &str = "x-amz-function-error";
 
 /// The `errorType` of a failed middleware hook in the shim (`SLSMIDDLEWARES`): answered 502,
 /// as the watchdog answers the same failure, so a function behaves alike on every backend.
-pub const MIDDLEWARE_FAILED: &str = "Middleware.Failed";
+pub use lambda_shim::runtime::MIDDLEWARE_FAILED;
 
 /// A function's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
