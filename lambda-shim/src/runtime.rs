@@ -21,8 +21,17 @@
 //!   anything else is an `/error`: `Runtime.ExitError` (fork modes, 500: the process failed),
 //!   `Function.ExecTimeout` (504: the image's `exec_timeout`), `Function.HttpError` (other).
 //! - Results over 6 MiB + 100 B are reported as `Function.ResponseSizeTooLarge`.
+//! - Middlewares (`SLSMIDDLEWARES`, see the `middleware` crate; found in the image's rootfs,
+//!   [`launch::middlewares`]): the event as received (API Gateway v2 event or raw payload) goes
+//!   through the `before` hooks in list order, the result (for HTTP events the API Gateway v2
+//!   response object) through the `after` hooks in reverse order, then is posted as
+//!   `application/json`. A failing hook → `Middleware.Failed` with its name and the first 4 KB
+//!   of its stderr (after a failed `before` the function does not run); the hooks share the
+//!   invocation's deadline, less [`HOOK_DEADLINE_MARGIN`]. A missing or non-executable
+//!   middleware → an init error naming it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -32,7 +41,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use serde::Serialize;
+use middleware::{HookError, Pipeline};
 use watchdog::{Body, Mode, ProcessEnv, Watchdog, WatchdogConfig, WatchdogError};
 
 use crate::event::{HttpEvent, event_response_from, request_from_event};
@@ -45,98 +54,13 @@ pub const API_VERSION: &str = "2018-06-01";
 /// Largest result accepted by Lambda for a buffered invoke (the RIE's exact limit).
 pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 + 100;
 
-/// The variable holding the Runtime API endpoint.
-pub const RUNTIME_API_ENV: &str = "AWS_LAMBDA_RUNTIME_API";
+pub use crate::report::{ErrorReport, RUNTIME_API_ENV, RuntimeError};
 
 const REQUEST_ID: &str = "lambda-runtime-aws-request-id";
 const DEADLINE: &str = "lambda-runtime-deadline-ms";
 const TRACE_ID: &str = "lambda-runtime-trace-id";
 const FUNCTION_ARN: &str = "lambda-runtime-invoked-function-arn";
 const ERROR_TYPE: &str = "lambda-runtime-function-error-type";
-
-/// How the runtime stopped.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RuntimeError {
-    /// `AWS_LAMBDA_RUNTIME_API` is unset.
-    #[error("{RUNTIME_API_ENV} is not set: the bootstrap must be started by a Lambda runtime")]
-    MissingEndpoint,
-    /// `AWS_LAMBDA_RUNTIME_API` does not parse.
-    #[error("invalid {RUNTIME_API_ENV} {value:?}: {reason}")]
-    InvalidEndpoint {
-        /// The value.
-        value: String,
-        /// What is wrong.
-        reason: &'static str,
-    },
-    /// The Runtime API could not be reached or broke the connection.
-    #[error("Runtime API request {what} failed: {message}")]
-    Http {
-        /// Which call.
-        what: &'static str,
-        /// The client error.
-        message: String,
-    },
-    /// The Runtime API answered an unexpected status.
-    #[error("the Runtime API answered {status} to {what}: {body}")]
-    Status {
-        /// Which call.
-        what: &'static str,
-        /// The status.
-        status: StatusCode,
-        /// Its body (truncated).
-        body: String,
-    },
-    /// The `/next` answer lacks the request id.
-    #[error("the /next response has no Lambda-Runtime-Aws-Request-Id")]
-    NoRequestId,
-    /// Initialisation failed (already reported to `/runtime/init/error`).
-    #[error("init failed ({error_type}): {message}")]
-    Init {
-        /// The reported `errorType`.
-        error_type: String,
-        /// The reported message.
-        message: String,
-    },
-    /// http mode: the function's server exited.
-    #[error("the function's process exited: {0}")]
-    ProcessExited(String),
-}
-
-impl RuntimeError {
-    /// Whether the runtime must exit (a 500 from the Runtime API, or no Runtime API at all).
-    pub fn is_fatal(&self) -> bool {
-        match self {
-            RuntimeError::Status { status, .. } => *status == StatusCode::INTERNAL_SERVER_ERROR,
-            _ => true,
-        }
-    }
-}
-
-/// The body of `/error` and `/init/error`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErrorReport {
-    /// e.g. `Runtime.ExitError`.
-    #[serde(rename = "errorType")]
-    pub error_type: String,
-    /// Human-readable cause.
-    #[serde(rename = "errorMessage")]
-    pub error_message: String,
-    /// Always empty (there is no stack to show).
-    #[serde(rename = "stackTrace")]
-    pub stack_trace: Vec<String>,
-}
-
-impl ErrorReport {
-    /// A report with no stack trace.
-    pub fn new(error_type: impl Into<String>, error_message: impl Into<String>) -> Self {
-        ErrorReport {
-            error_type: error_type.into(),
-            error_message: error_message.into(),
-            stack_trace: Vec::new(),
-        }
-    }
-}
 
 /// One event from `GET /next`.
 #[derive(Debug, Clone)]
@@ -377,10 +301,23 @@ pub enum Outcome {
     Error(ErrorReport),
 }
 
-/// The function: the watchdog executor configured for the relocated image.
+/// The `errorType` of a failed middleware hook.
+pub const MIDDLEWARE_FAILED: &str = "Middleware.Failed";
+
+/// Hooks are stopped this long before the invocation's deadline, so their failure is reported
+/// before Lambda's own timeout freezes the sandbox.
+pub const HOOK_DEADLINE_MARGIN: Duration = Duration::from_millis(250);
+
+/// The function: the watchdog executor configured for the relocated image, and the
+/// middlewares run around it.
 #[derive(Debug, Clone)]
 pub struct Function {
     watchdog: Watchdog,
+    middlewares: Option<Arc<Pipeline>>,
+}
+
+fn middleware_failed(error: &HookError) -> Outcome {
+    Outcome::Error(ErrorReport::new(MIDDLEWARE_FAILED, error.to_string()))
 }
 
 fn too_large() -> Outcome {
@@ -393,15 +330,37 @@ fn too_large() -> Outcome {
 }
 
 impl Function {
-    /// Validate the configuration (nothing is started).
-    pub fn new(config: WatchdogConfig) -> Result<Self, WatchdogError> {
+    /// Validate the configuration (nothing is started). The middlewares of `config` are taken
+    /// out of the watchdog's hands: they run here, around the Lambda event, as the executables
+    /// `middleware_dir/NAME` (see [`Function::with_middlewares`] for relocated ones).
+    pub fn new(mut config: WatchdogConfig) -> Result<Self, WatchdogError> {
+        let names = std::mem::take(&mut config.middlewares);
+        let middlewares = if names.is_empty() {
+            None
+        } else {
+            let pipeline = Pipeline::in_dir(&config.middleware_dir, &names)?
+                .with_env(config.process_env.clone())
+                .with_working_dir(config.working_dir.clone());
+            Some(Arc::new(pipeline))
+        };
         Ok(Function {
             watchdog: Watchdog::new(config)?,
+            middlewares,
         })
     }
 
-    /// http mode: start the function's server and wait until it accepts connections.
+    /// Run these middlewares around each invocation instead (`None`: none).
+    pub fn with_middlewares(mut self, pipeline: Option<Pipeline>) -> Self {
+        self.middlewares = pipeline.filter(|p| !p.is_empty()).map(Arc::new);
+        self
+    }
+
+    /// Check the middlewares (each exists and is executable); http mode: start the function's
+    /// server and wait until it accepts connections.
     pub async fn start(&self) -> Result<(), WatchdogError> {
+        if let Some(pipeline) = &self.middlewares {
+            pipeline.check()?;
+        }
         self.watchdog.start().await
     }
 
@@ -415,12 +374,51 @@ impl Function {
         self.watchdog.process_exited().await
     }
 
-    /// Run one invocation, bounded by its deadline.
+    /// Run one invocation through the middlewares (if any) and the function, bounded by its
+    /// deadline.
     pub async fn invoke(&self, invocation: &Invocation) -> Outcome {
-        let Some(deadline_ms) = invocation.deadline_ms else {
+        let deadline = invocation
+            .deadline_ms
+            .map(|ms| deadline_of(ms, invocation.received_at));
+        let Some(pipeline) = &self.middlewares else {
+            return self.invoke_bounded(invocation, deadline).await;
+        };
+        let hooks_deadline = deadline.map(|d| {
+            let remaining = d.duration_since(SystemTime::now()).unwrap_or_default();
+            tokio::time::Instant::now() + remaining.saturating_sub(HOOK_DEADLINE_MARGIN)
+        });
+        let payload = match pipeline
+            .before(invocation.payload.clone(), hooks_deadline)
+            .await
+        {
+            Ok(payload) => payload,
+            Err(e) => return middleware_failed(&e),
+        };
+        let rewritten = Invocation {
+            payload,
+            ..invocation.clone()
+        };
+        match self.invoke_bounded(&rewritten, deadline).await {
+            Outcome::Response { body, .. } => match pipeline.after(body, hooks_deadline).await {
+                Ok(body) if body.len() > MAX_RESPONSE_BYTES => too_large(),
+                Ok(body) => Outcome::Response {
+                    body,
+                    content_type: Some("application/json".to_string()),
+                },
+                Err(e) => middleware_failed(&e),
+            },
+            error => error,
+        }
+    }
+
+    async fn invoke_bounded(
+        &self,
+        invocation: &Invocation,
+        deadline: Option<SystemTime>,
+    ) -> Outcome {
+        let Some(deadline) = deadline else {
             return self.invoke_unbounded(invocation).await;
         };
-        let deadline = deadline_of(deadline_ms, invocation.received_at);
         let remaining = deadline
             .duration_since(SystemTime::now())
             .unwrap_or_default();
@@ -557,12 +555,15 @@ pub async fn init(
     let spec = launch::load_spec(task_root).map_err(report)?;
     let lambda_env = reserved::apply(&spec, lambda_env)
         .map_err(|e| ErrorReport::new(e.error_type(), e.to_string()))?;
-    let config = launch::prepare(task_root, &spec, &lambda_env).map_err(report)?;
-    let function =
-        Function::new(config).map_err(|e| ErrorReport::new("Runtime.InitError", e.to_string()))?;
+    let mut config = launch::prepare(task_root, &spec, &lambda_env).map_err(report)?;
+    let middlewares = launch::middlewares(task_root, &spec, &mut config).map_err(report)?;
+    let function = Function::new(config)
+        .map_err(|e| ErrorReport::new("Runtime.InitError", e.to_string()))?
+        .with_middlewares(middlewares);
     function.start().await.map_err(|e| {
         let kind = match e {
             WatchdogError::Spawn { .. } => "Runtime.InvalidEntrypoint",
+            WatchdogError::Middleware(_) => "Runtime.InitError",
             _ => "Runtime.ExitError",
         };
         ErrorReport::new(kind, e.to_string())
@@ -697,14 +698,5 @@ mod tests {
             "8476a536-e9f4-11e8-9739-2dfe598c3fcd"
         );
         assert_eq!(encode_id("a/../b c"), "a%2F..%2Fb%20c");
-    }
-
-    #[test]
-    fn error_report_wire_names() {
-        let json = serde_json::to_value(ErrorReport::new("Sandbox.Timeout", "late")).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"errorType":"Sandbox.Timeout","errorMessage":"late","stackTrace":[]})
-        );
     }
 }

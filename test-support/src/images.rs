@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use crate::assets::{self, DynamicFile};
+use crate::middlewares;
 use crate::oci::{Image, ImageConfig, Layer, LayerBuilder};
 
 /// Tag of every test image (bump when an image's behaviour changes).
@@ -157,8 +158,27 @@ pub const DYNAMIC: TestImage = TestImage {
     summary: "glibc-linked fprocess with its libc and ld.so; answers `dynamic: <body>`",
 };
 
+/// `fprocess=cat` (serializing) with the three middlewares of [`crate::middlewares`] in
+/// `/opt/middlewares`, Env `SLSMIDDLEWARES=`[`crate::middlewares::SLSMIDDLEWARES`] and
+/// `HMAC_SECRET=`[`crate::middlewares::TEST_HMAC_SECRET`]: a signed request's body comes back
+/// as a CloudEvents envelope with the `x-middleware` header; an unsigned one is refused.
+pub const MIDDLEWARE: TestImage = TestImage {
+    name: "faas-test/middleware",
+    tag: TAG,
+    summary: "cat behind the add-header, hmac and cloudevents middlewares (SLSMIDDLEWARES)",
+};
+
+/// Only the middlewares: one layer holding `/opt/middlewares/{add-header,hmac,cloudevents}`
+/// (the same layer as [`MIDDLEWARE`]'s top one), no entrypoint. For `faas-lambda package
+/// --layer` over a busybox-based function image (the scripts need its `sh` and applets).
+pub const MIDDLEWARES_LAYER: TestImage = TestImage {
+    name: "faas-test/middlewares",
+    tag: TAG,
+    summary: "only /opt/middlewares (add-header, hmac, cloudevents), for --layer",
+};
+
 /// Every test image.
-pub const ALL: [TestImage; 9] = [
+pub const ALL: [TestImage; 11] = [
     ECHO,
     ENV,
     SHA512SUM,
@@ -168,10 +188,12 @@ pub const ALL: [TestImage; 9] = [
     FAIL,
     WHITEOUT,
     DYNAMIC,
+    MIDDLEWARE,
+    MIDDLEWARES_LAYER,
 ];
 
 /// busybox applets linked in `/bin`.
-const APPLETS: &[&str] = &[
+pub const APPLETS: &[&str] = &[
     "[",
     "awk",
     "base64",
@@ -481,6 +503,34 @@ fn build_one(image: &TestImage, base: &Layer) -> Image {
             config(image, assets::DYNAMIC_PROGRAM, "serializing", &[]),
             layers_with(vec![dynamic_layer()]),
         ),
+        MIDDLEWARE => {
+            let env = [
+                format!("SLSMIDDLEWARES={}", middlewares::SLSMIDDLEWARES),
+                format!(
+                    "{}={}",
+                    middlewares::HMAC_SECRET_ENV,
+                    middlewares::TEST_HMAC_SECRET
+                ),
+            ];
+            let env: Vec<&str> = env.iter().map(String::as_str).collect();
+            Image::new(
+                config(image, "cat", "serializing", &env),
+                layers_with(vec![middlewares::layer()]),
+            )
+        }
+        MIDDLEWARES_LAYER => {
+            let mut labels = BTreeMap::new();
+            labels.insert("org.opencontainers.image.title".into(), image.name.into());
+            labels.insert(
+                "org.opencontainers.image.description".into(),
+                image.summary.into(),
+            );
+            let config = ImageConfig {
+                labels,
+                ..ImageConfig::default()
+            };
+            Image::new(config, vec![middlewares::layer()])
+        }
         other => unreachable!("{} is not in ALL", other.name),
     }
 }

@@ -4,6 +4,9 @@
 //!   configs, manifests).
 //! - [`images`]: the test function images (static `fwatchdog` + busybox) as stable constants,
 //!   e.g. [`images::ECHO`], built with [`images::build_all`].
+//! - [`middlewares`]: three Serverless Open Runtime middlewares as busybox scripts (a response
+//!   header, a CloudEvents envelope, an HMAC check), used by [`images::MIDDLEWARE`] and
+//!   [`images::MIDDLEWARES_LAYER`].
 //! - [`assets`]: the static `fwatchdog` build ([`assets::static_fwatchdog`], cached in
 //!   `target/static`), busybox, the dynamically linked fixture program.
 //! - [`Registry`]: a real distribution registry on a free 127.0.0.1 port (optionally with basic
@@ -41,6 +44,7 @@ pub mod assets;
 pub mod boto3;
 mod docker;
 pub mod images;
+pub mod middlewares;
 pub mod moto;
 pub mod nats;
 pub mod net;

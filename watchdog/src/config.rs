@@ -14,6 +14,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default listening port (`port`).
 pub const DEFAULT_PORT: u16 = 8080;
 
+/// Default for `middleware_max_body_bytes`: Lambda's synchronous payload limit, so a request
+/// that works through middlewares on one backend works on the other.
+pub const DEFAULT_MIDDLEWARE_MAX_BODY: usize = 6 * 1024 * 1024;
+
 /// How the function process is run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -116,6 +120,9 @@ pub enum ConfigError {
     /// `bind_address` is not an IP address.
     #[error("invalid bind_address {0:?}: expected an IP address such as 127.0.0.1 or 0.0.0.0")]
     InvalidBindAddress(String),
+    /// `SLSMIDDLEWARES` lists a refused name.
+    #[error(transparent)]
+    Middleware(#[from] middleware::MiddlewareError),
 }
 
 /// Everything the watchdog needs to know, immutable after construction.
@@ -140,6 +147,9 @@ pub enum ConfigError {
 /// | `suppress_lock` | false | do not write `$TMPDIR/.lock` (health stays 503 until someone writes it) |
 /// | `http_buffer_req_body` / `buffer_http` | false | http mode: buffer the body and send Content-Length |
 /// | `TMPDIR` | `/tmp` | directory of the `.lock` file (Go's `os.TempDir()`) |
+/// | `SLSMIDDLEWARES` | none | middlewares run around every call, comma-separated (see the crate docs) |
+/// | `SLSMIDDLEWARES_DIR` | `/opt/middlewares` | where the middleware executables are |
+/// | `middleware_max_body_bytes` | 6 MiB | with middlewares: the largest request and response body (413 / 502 past it) |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchdogConfig {
     /// Execution mode.
@@ -186,6 +196,12 @@ pub struct WatchdogConfig {
     /// `fprocess[0]` is a loader or a resolved path but the program expects its own name (a
     /// busybox applet). Not read from the environment.
     pub argv0: Option<String>,
+    /// The middlewares (`SLSMIDDLEWARES`), in `before` order; empty: none, and no buffering.
+    pub middlewares: Vec<String>,
+    /// Where the middleware executables are (`SLSMIDDLEWARES_DIR`).
+    pub middleware_dir: PathBuf,
+    /// With middlewares, the largest request body (413 past it) and function response (502).
+    pub middleware_max_body_bytes: usize,
 }
 
 /// Extra variables for the process of one fork-mode invocation, passed as a request extension:
@@ -278,6 +294,9 @@ impl WatchdogConfig {
             process_env: None,
             working_dir: None,
             argv0: None,
+            middlewares: Vec::new(),
+            middleware_dir: PathBuf::from(middleware::DEFAULT_DIR),
+            middleware_max_body_bytes: DEFAULT_MIDDLEWARE_MAX_BODY,
         }
     }
 
@@ -354,6 +373,19 @@ impl WatchdogConfig {
             boolean("http_buffer_req_body", false)? || boolean("buffer_http", false)?;
         let tmp = get("TMPDIR").unwrap_or_else(|| "/tmp".to_string());
         config.lock_path = PathBuf::from(tmp).join(".lock");
+        if let Some(list) = get(middleware::LIST_ENV) {
+            config.middlewares = middleware::parse_names(&list)?;
+        }
+        if let Some(dir) = get(middleware::DIR_ENV) {
+            config.middleware_dir = PathBuf::from(dir.trim());
+        }
+        if let Some(v) = get("middleware_max_body_bytes") {
+            config.middleware_max_body_bytes =
+                v.trim().parse().map_err(|_| ConfigError::InvalidNumber {
+                    name: "middleware_max_body_bytes",
+                    value: v.clone(),
+                })?;
+        }
         Ok(config)
     }
 
@@ -390,6 +422,32 @@ mod tests {
         assert_eq!(c.lock_path, PathBuf::from("/tmp/.lock"));
         assert!(c.combine_output && c.cgi_headers && !c.suppress_lock);
         assert_eq!(c.max_inflight, None);
+        assert!(c.middlewares.is_empty());
+        assert_eq!(c.middleware_dir, PathBuf::from("/opt/middlewares"));
+        assert_eq!(c.middleware_max_body_bytes, 6 * 1024 * 1024);
+    }
+
+    #[test]
+    fn middleware_variables() {
+        let c = config(&[
+            ("fprocess", "cat"),
+            ("SLSMIDDLEWARES", "auth, header"),
+            ("SLSMIDDLEWARES_DIR", "/srv/mw"),
+            ("middleware_max_body_bytes", "1024"),
+        ])
+        .unwrap();
+        assert_eq!(c.middlewares, ["auth", "header"]);
+        assert_eq!(c.middleware_dir, PathBuf::from("/srv/mw"));
+        assert_eq!(c.middleware_max_body_bytes, 1024);
+        for bad in ["../x", "a/b", "a,,b"] {
+            let err = config(&[("fprocess", "cat"), ("SLSMIDDLEWARES", bad)]).unwrap_err();
+            assert!(matches!(err, ConfigError::Middleware(_)), "{bad}: {err}");
+            assert!(err.to_string().contains("SLSMIDDLEWARES"), "{err}");
+        }
+        assert!(matches!(
+            config(&[("fprocess", "cat"), ("middleware_max_body_bytes", "big")]),
+            Err(ConfigError::InvalidNumber { .. })
+        ));
     }
 
     #[test]

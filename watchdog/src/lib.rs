@@ -46,6 +46,7 @@ mod body;
 pub mod cgi;
 pub mod config;
 mod fork;
+mod hooks;
 mod log;
 mod server;
 mod upstream;

@@ -6,13 +6,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use http::request::Parts;
 use http::{Method, Request, Response, StatusCode};
+use middleware::{MiddlewareError, Pipeline};
 use tokio::sync::Semaphore;
+use tokio::time::Instant as TokioInstant;
 
 use crate::Body;
 use crate::body::{Tracked, text};
 use crate::config::{ConfigError, Mode, WatchdogConfig};
 use crate::fork;
+use crate::hooks;
 use crate::log::log;
 use crate::upstream::{State, Upstream};
 
@@ -38,6 +42,9 @@ pub enum WatchdogError {
     /// [`Watchdog::start`] was called twice.
     #[error("the watchdog was already started")]
     AlreadyStarted,
+    /// A listed middleware is missing or not executable (found by [`Watchdog::start`]).
+    #[error(transparent)]
+    Middleware(#[from] MiddlewareError),
     /// The lock file could not be written.
     #[error("cannot write the lock file {path}: {source}")]
     Lock {
@@ -66,6 +73,7 @@ struct Inner {
     inflight: Option<Arc<Semaphore>>,
     accepting: AtomicBool,
     upstream: Option<Arc<Upstream>>,
+    pipeline: Option<Pipeline>,
 }
 
 impl std::fmt::Debug for Watchdog {
@@ -88,12 +96,14 @@ impl Watchdog {
             _ => None,
         };
         let inflight = config.max_inflight.map(|n| Arc::new(Semaphore::new(n)));
+        let pipeline = hooks::pipeline(&config)?;
         Ok(Watchdog {
             inner: Arc::new(Inner {
                 config,
                 inflight,
                 accepting: AtomicBool::new(true),
                 upstream,
+                pipeline,
             }),
         })
     }
@@ -103,13 +113,23 @@ impl Watchdog {
         &self.inner.config
     }
 
-    /// Make the watchdog ready: in http mode start `fprocess` and wait until it accepts
-    /// connections (fails if it exits first); then write the lock file (unless `suppress_lock`).
+    /// Make the watchdog ready: check that every middleware exists and is executable (the
+    /// error names the first that is not: the watchdog then never becomes healthy); in http
+    /// mode start `fprocess` and wait until it accepts connections (fails if it exits first);
+    /// then write the lock file (unless `suppress_lock`).
     pub async fn start(&self) -> Result<(), WatchdogError> {
         let config = &self.inner.config;
         if !config.suppress_lock {
             // A lock left by an earlier run must not make a starting watchdog look healthy.
             let _ = std::fs::remove_file(&config.lock_path);
+        }
+        if let Some(pipeline) = &self.inner.pipeline {
+            pipeline.check()?;
+            log!(
+                "Middlewares: {} (from {})",
+                pipeline.describe(),
+                config.middleware_dir.display()
+            );
         }
         if let Some(upstream) = &self.inner.upstream {
             upstream.start(config).await?;
@@ -160,6 +180,16 @@ impl Watchdog {
     /// | `exec_timeout` (or `write_timeout`) reached | 504; fork modes kill the whole process group |
     /// | http mode, upstream refuses or resets | 502 with `X-OpenFaaS-Internal: of-watchdog` |
     /// | http mode, upstream not ready within the deadline | 503 with `X-OpenFaaS-Internal` |
+    ///
+    /// With middlewares (`SLSMIDDLEWARES`), in every mode, the call goes through them (see the
+    /// crate docs) and adds:
+    ///
+    /// | situation | status |
+    /// |---|---|
+    /// | request body over `middleware_max_body_bytes` | 413 |
+    /// | a hook exits non-zero, prints invalid JSON, or outlives the call's deadline | 502 with `X-OpenFaaS-Internal`, the hook's name and the first 4 KB of its stderr |
+    /// | the hooks' output is JSON but not an API Gateway v2 event / response | 502 naming the hook |
+    /// | the function's response over `middleware_max_body_bytes` | 502 |
     pub async fn handle(&self, request: Request<Body>) -> Response<Body> {
         let start = Instant::now();
         let permit = match &self.inner.inflight {
@@ -179,9 +209,30 @@ impl Watchdog {
         };
         let config = &self.inner.config;
         let (parts, body) = request.into_parts();
-        if let Some(upstream) = &self.inner.upstream {
-            let (response, deadline) = upstream.proxy(config, parts, body).await;
+        let Some(pipeline) = &self.inner.pipeline else {
+            let (response, deadline) = self.invoke(parts, body).await;
             return Tracked::wrap(response, start, deadline, permit);
+        };
+        // The hooks share the call's deadline: they count against exec_timeout.
+        let deadline = config
+            .invocation_deadline()
+            .map(|limit| TokioInstant::now() + limit);
+        let request = match hooks::before(config, pipeline, parts, body, deadline).await {
+            Ok(request) => request,
+            Err(response) => return Tracked::wrap(response, start, None, permit),
+        };
+        let (parts, body) = request.into_parts();
+        let (response, _) = self.invoke(parts, body).await;
+        let response = hooks::after(config, pipeline, response, deadline).await;
+        Tracked::wrap(response, start, None, permit)
+    }
+
+    /// Run the function (whichever mode) for one request; the response and, in http mode, the
+    /// deadline its body must end by.
+    async fn invoke(&self, parts: Parts, body: Body) -> (Response<Body>, Option<TokioInstant>) {
+        let config = &self.inner.config;
+        if let Some(upstream) = &self.inner.upstream {
+            return upstream.proxy(config, parts, body).await;
         }
         let allowed = [
             Method::GET,
@@ -199,13 +250,13 @@ impl Watchdog {
                 http::header::ALLOW,
                 http::HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"),
             );
-            return response;
+            return (response, None);
         }
         let response = match config.mode {
             Mode::Serializing => fork::serializing(config, parts, body).await,
             Mode::Streaming | Mode::Http => fork::streaming(config, parts, body).await,
         };
-        Tracked::wrap(response, start, None, permit)
+        (response, None)
     }
 
     /// Stop reporting healthy and remove the lock file (the first step after SIGTERM).

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! faas-lambda package 127.0.0.1:5000/fn/echo:1 -o fn.zip --insecure-registry 127.0.0.1:5000 \
-//!     --bootstrap target/static/x86_64-unknown-linux-gnu/release/bootstrap
+//!     --bootstrap target/static/x86_64-unknown-linux-gnu/release/bootstrap \
+//!     --layer 127.0.0.1:5000/shared/middlewares:1
 //! ```
 
 use std::path::PathBuf;
@@ -31,6 +32,10 @@ enum Command {
 struct PackageArgs {
     /// Image reference, e.g. ghcr.io/org/fn:1.0 or 127.0.0.1:5000/fn/echo@sha256:...
     image: String,
+    /// An image whose layers are applied on top of IMAGE's (its config is ignored), e.g. shared
+    /// middlewares in /opt/middlewares; repeatable, applied in order.
+    #[arg(long = "layer", value_name = "IMAGE")]
+    layers: Vec<String>,
     /// Output zip.
     #[arg(short, long, value_name = "ZIP")]
     output: PathBuf,
@@ -108,6 +113,7 @@ async fn package(args: PackageArgs) -> anyhow::Result<()> {
         limits,
         progress: !args.quiet,
         work_dir: args.work_dir,
+        layer_images: args.layers,
         ..Default::default()
     };
     let summary = package_image(&args.image, &opts, &args.output)
@@ -117,6 +123,9 @@ async fn package(args: PackageArgs) -> anyhow::Result<()> {
     println!("digest     {}", summary.image_digest);
     if let Some(index) = &summary.index_digest {
         println!("index      {index}");
+    }
+    for (reference, digest) in &summary.layer_images {
+        println!("layer      {reference} {digest}");
     }
     println!("arch       {}", summary.architecture);
     println!("layers     {}", summary.layers.len());

@@ -225,6 +225,11 @@ impl ImageSource {
         self.reference.whole()
     }
 
+    /// The registry spoken to (`host[:port]`; `index.docker.io` for Docker Hub).
+    pub fn registry(&self) -> &str {
+        self.reference.resolve_registry()
+    }
+
     /// Fetch the manifest (choosing a platform in an index) and the config.
     pub async fn resolve(&self, wanted: Option<Architecture>) -> Result<ResolvedImage, OciError> {
         let accepted = [OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_LIST];

@@ -90,6 +90,16 @@ pub enum PackageError {
         #[source]
         source: FlattenError,
     },
+    /// A layer image (`--layer`, [`PackageOptions::layer_images`](super::PackageOptions)) could
+    /// not be resolved, pulled or applied; `source` says why, as for the function image.
+    #[error("layer image {reference}: {source}")]
+    LayerImage {
+        /// The layer image's reference, as given.
+        reference: String,
+        /// Why.
+        #[source]
+        source: Box<PackageError>,
+    },
     /// The package exceeds a cap (unzipped or zipped size).
     #[error("too big for Lambda: {0}")]
     TooBig(String),
@@ -128,6 +138,7 @@ impl PackageError {
                 FlattenError::Spool(_) => ErrorClass::Internal,
                 _ => ErrorClass::Caller,
             },
+            PackageError::LayerImage { source, .. } => source.class(),
             PackageError::Unreachable { .. } | PackageError::Registry { .. } => {
                 ErrorClass::Unavailable
             }

@@ -21,6 +21,7 @@
 
 mod elf;
 mod error;
+mod overlay;
 mod progress;
 mod zipfile;
 
@@ -99,6 +100,11 @@ pub struct PackageOptions {
     pub work_dir: Option<PathBuf>,
     /// Deflate level, 1–9 (default 6, as `zip -r`).
     pub compression_level: u32,
+    /// Layer images (`--layer`): their layers are applied on top of the image's, in this
+    /// order, with the same flattening rules; their configs are ignored. Each is pulled for the
+    /// image's architecture. `credentials` of kind basic or bearer are sent only when a layer
+    /// image is on the image's own registry (a Docker config is per registry anyway).
+    pub layer_images: Vec<String>,
 }
 
 impl Default for PackageOptions {
@@ -112,6 +118,7 @@ impl Default for PackageOptions {
             progress: false,
             work_dir: None,
             compression_level: 6,
+            layer_images: Vec::new(),
         }
     }
 }
@@ -135,8 +142,11 @@ pub struct PackageSummary {
     pub image_digest: String,
     /// Digest of the index it was chosen from, when the reference named one.
     pub index_digest: Option<String>,
-    /// Per layer, in manifest order: digest and compressed size.
+    /// Per layer, in the order applied (the image's in manifest order, then each layer
+    /// image's): digest and compressed size.
     pub layers: Vec<(String, u64)>,
+    /// Per layer image, in the order applied: its reference as given and its manifest digest.
+    pub layer_images: Vec<(String, String)>,
     /// Symlinks removed because their resolution loops.
     pub removed_symlink_loops: u64,
     /// The launch spec written as `faas-launch.json`.
@@ -182,6 +192,14 @@ pub async fn package_image(
     let arch = resolved.architecture;
     let bootstrap = opts.bootstrap.path_for(arch)?.to_path_buf();
     let bootstrap_size = elf::check_bootstrap(&bootstrap, arch)?;
+    let overlays = overlay::resolve_all(
+        &opts.layer_images,
+        &source,
+        &opts.credentials,
+        &opts.insecure_registries,
+        arch,
+    )
+    .await?;
 
     let work_dir = opts.work_dir.clone().unwrap_or_else(std::env::temp_dir);
     let limits = opts.limits.clone();
@@ -193,12 +211,43 @@ pub async fn package_image(
     .map_err(join_error)?
     .map_err(|e| flatten_setup_error(&work_dir, e))?;
 
-    let count = resolved.layers.len();
-    for (index, layer) in resolved.layers.iter().enumerate() {
-        progress.layer_start(index, count, layer);
-        flattener = apply_layer(&source, flattener, index, layer, &progress).await?;
+    // Every layer to apply: (its image's source, the layer, its index there, its layer image).
+    let mut plan: Vec<(
+        &ImageSource,
+        &LayerDescriptor,
+        usize,
+        Option<&overlay::LayerImage>,
+    )> = resolved
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(index, layer)| (&source, layer, index, None))
+        .collect();
+    for image in &overlays {
+        plan.extend(
+            image
+                .resolved
+                .layers
+                .iter()
+                .enumerate()
+                .map(|(index, layer)| (&image.source, layer, index, Some(image))),
+        );
+    }
+    let count = plan.len();
+    for (position, (source, layer, index, image)) in plan.iter().enumerate() {
+        progress.layer_start(position, count, layer);
+        flattener = apply_layer(source, flattener, *index, layer, &progress)
+            .await
+            .map_err(|e| match image {
+                Some(image) => image.error(e),
+                None => e,
+            })?;
         progress.layer_done();
     }
+    let layers: Vec<(String, u64)> = plan
+        .iter()
+        .map(|(_, l, _, _)| (l.digest.clone(), l.size))
+        .collect();
 
     let rootfs = tokio::task::spawn_blocking(move || flattener.finish())
         .await
@@ -260,10 +309,10 @@ pub async fn package_image(
         architecture: arch,
         image_digest: resolved.manifest_digest,
         index_digest: resolved.index_digest,
-        layers: resolved
-            .layers
+        layers,
+        layer_images: overlays
             .iter()
-            .map(|l| (l.digest.clone(), l.size))
+            .map(|i| (i.reference.clone(), i.resolved.manifest_digest.clone()))
             .collect(),
         removed_symlink_loops: stats.removed_symlink_loops,
         spec,

@@ -3,6 +3,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use middleware::MiddlewareError;
 use watchdog::ConfigError;
 
 use crate::elf::ElfError;
@@ -76,6 +77,9 @@ pub enum LaunchError {
     /// `#!` interpreters nest too deeply.
     #[error("too many nested #! interpreters for {0:?}")]
     TooDeep(String),
+    /// A listed middleware is missing from the image or not executable.
+    #[error(transparent)]
+    Middleware(#[from] MiddlewareError),
     /// Resolving a path in the rootfs failed.
     #[error("cannot resolve {path:?} in the rootfs: {source}")]
     Resolve {

@@ -22,11 +22,15 @@
 //! Paths hard-coded inside the program or its scripts (`/etc/...`, `find /data`) still point at
 //! Lambda's root: relocation cannot rewrite them.
 //!
+//! Middlewares listed in `SLSMIDDLEWARES` are image paths `<SLSMIDDLEWARES_DIR or
+//! /opt/middlewares>/NAME` inside the rootfs, relocated the same way ([`middlewares`]).
+//!
 //! Modules: `paths` (image path arithmetic inside the rootfs), `rootfs` (finding and relocating
 //! a program), `prepare` (the launch spec, the watchdog configuration and the process
-//! environment), `error` ([`LaunchError`]).
+//! environment), `middlewares` (the image's middlewares), `error` ([`LaunchError`]).
 
 mod error;
+mod middlewares;
 mod paths;
 mod prepare;
 mod rootfs;
@@ -34,6 +38,7 @@ mod rootfs;
 mod test_fixture;
 
 pub use error::LaunchError;
+pub use middlewares::middlewares;
 pub use paths::resolve_in_root;
 pub use prepare::{DEFAULT_IMAGE_PATH, load_spec, prepare};
 pub use rootfs::{Relocated, Rootfs};

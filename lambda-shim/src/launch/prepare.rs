@@ -78,28 +78,8 @@ pub fn prepare(
     }
     config.suppress_lock = true;
 
-    let rootfs_dir = if spec.rootfs.is_empty() {
-        ROOTFS_DIR
-    } else {
-        spec.rootfs.as_str()
-    };
-    let image_path = spec
-        .env_var("PATH")
-        .filter(|p| !p.is_empty())
-        .unwrap_or(DEFAULT_IMAGE_PATH);
+    let rootfs = image_rootfs(task_root, spec)?;
     let image_ld = spec.env_var("LD_LIBRARY_PATH");
-    let rootfs = Rootfs::new(
-        task_root.join(rootfs_dir),
-        image_path,
-        &spec.working_dir,
-        image_ld.unwrap_or(""),
-    );
-    if !rootfs.root().is_dir() {
-        return Err(LaunchError::ReadSpec {
-            path: rootfs.root().to_path_buf(),
-            source: io::Error::new(io::ErrorKind::NotFound, "the rootfs directory is missing"),
-        });
-    }
     let working_dir = rootfs.working_dir()?;
     let relocated = rootfs.relocate(&command[0], &command[1..])?;
 
@@ -109,6 +89,33 @@ pub fn prepare(
     config.working_dir = Some(working_dir);
     config.process_env = Some(env);
     Ok(config)
+}
+
+/// The image's relocated rootfs under `task_root` (it must exist), with the image's `PATH`,
+/// `WorkingDir` and `LD_LIBRARY_PATH`.
+pub(super) fn image_rootfs(task_root: &Path, spec: &LaunchSpec) -> Result<Rootfs, LaunchError> {
+    let rootfs_dir = if spec.rootfs.is_empty() {
+        ROOTFS_DIR
+    } else {
+        spec.rootfs.as_str()
+    };
+    let image_path = spec
+        .env_var("PATH")
+        .filter(|p| !p.is_empty())
+        .unwrap_or(DEFAULT_IMAGE_PATH);
+    let rootfs = Rootfs::new(
+        task_root.join(rootfs_dir),
+        image_path,
+        &spec.working_dir,
+        spec.env_var("LD_LIBRARY_PATH").unwrap_or(""),
+    );
+    if !rootfs.root().is_dir() {
+        return Err(LaunchError::ReadSpec {
+            path: rootfs.root().to_path_buf(),
+            source: io::Error::new(io::ErrorKind::NotFound, "the rootfs directory is missing"),
+        });
+    }
+    Ok(rootfs)
 }
 
 /// The function's process environment: the image Env with `PATH` and `LD_LIBRARY_PATH` rebased

@@ -25,6 +25,10 @@ pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 /// Header carrying Lambda's function error type on the error responses this provider builds.
 pub const FUNCTION_ERROR_HEADER: &str = "x-amz-function-error";
 
+/// The `errorType` of a failed middleware hook in the shim (`SLSMIDDLEWARES`): answered 502,
+/// as the watchdog answers the same failure, so a function behaves alike on every backend.
+pub use lambda_shim::runtime::MIDDLEWARE_FAILED;
+
 /// A function's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invoked {
@@ -129,8 +133,8 @@ pub async fn request_payload(request: http::Request<Body>) -> Result<(Bytes, boo
 }
 
 /// The HTTP response for a function's answer: the API Gateway v2 response it returned, or
-/// 500 (504 for a timeout) with the error message when it failed, or 502 when its answer is
-/// not an HTTP response.
+/// 500 (504 for a timeout, 502 for a failed middleware) with the error message when it
+/// failed, or 502 when its answer is not an HTTP response.
 pub fn response(invoked: Invoked, head: bool) -> Response<Body> {
     let mut response = match &invoked.function_error {
         Some(kind) => function_error(kind, &invoked.payload),
@@ -165,7 +169,9 @@ fn function_error(kind: &str, payload: &[u8]) -> Response<Body> {
         Ok(e) => (e.error_type, e.error_message),
         Err(_) => (String::new(), String::from_utf8_lossy(payload).into_owned()),
     };
-    let status = if error_type.contains("Timeout") || message.contains("timed out") {
+    let status = if error_type == MIDDLEWARE_FAILED {
+        StatusCode::BAD_GATEWAY
+    } else if error_type.contains("Timeout") || message.contains("timed out") {
         StatusCode::GATEWAY_TIMEOUT
     } else {
         StatusCode::INTERNAL_SERVER_ERROR
@@ -243,6 +249,18 @@ mod tests {
         assert_eq!(
             parts(response(timeout, false)).await.0,
             StatusCode::GATEWAY_TIMEOUT
+        );
+        let middleware = Invoked {
+            payload: Bytes::from_static(
+                br#"{"errorType":"Middleware.Failed","errorMessage":"middleware hmac (before) exited with 1: hmac: signature mismatch"}"#,
+            ),
+            function_error: Some("Unhandled".into()),
+        };
+        let (status, _, body) = parts(response(middleware, false)).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        assert_eq!(
+            body,
+            "Middleware.Failed: middleware hmac (before) exited with 1: hmac: signature mismatch\n"
         );
         let garbage = Invoked {
             payload: Bytes::from_static(b"not json"),

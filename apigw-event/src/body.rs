@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
-use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
-use http::{HeaderMap, HeaderName};
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::error::EventError;
+use crate::error::EventError;
 
 /// Header that forces a textual response body in `lambda_http` (and here).
 pub const TEXT_ENCODING_HEADER: &str = "x-lambda-http-content-encoding";
@@ -51,7 +51,7 @@ pub fn is_text_content(headers: &HeaderMap) -> bool {
 }
 
 /// `(body, isBase64Encoded)` for a body, `None` when empty.
-pub(super) fn encode_body(headers: &HeaderMap, body: &[u8]) -> (Option<String>, bool) {
+pub(crate) fn encode_body(headers: &HeaderMap, body: &[u8]) -> (Option<String>, bool) {
     if body.is_empty() {
         return (None, false);
     }
@@ -61,7 +61,7 @@ pub(super) fn encode_body(headers: &HeaderMap, body: &[u8]) -> (Option<String>, 
     }
 }
 
-pub(super) fn decode_body(body: Option<&str>, base64: bool) -> Result<Bytes, EventError> {
+pub(crate) fn decode_body(body: Option<&str>, base64: bool) -> Result<Bytes, EventError> {
     match body {
         None => Ok(Bytes::new()),
         Some(b) if base64 => BASE64
@@ -72,8 +72,19 @@ pub(super) fn decode_body(body: Option<&str>, base64: bool) -> Result<Bytes, Eve
     }
 }
 
+/// Make the framing headers of a request or response rebuilt from an event match its `len`-byte
+/// body: `Transfer-Encoding` goes (the body is whole), `Content-Length` becomes `len` (set when
+/// it was present or the body is not empty). An event copies the headers of the message it
+/// describes, so once a middleware rewrote the body they would otherwise describe the old one.
+pub fn sync_content_length(headers: &mut HeaderMap, len: usize) {
+    headers.remove(TRANSFER_ENCODING);
+    if len > 0 || headers.contains_key(CONTENT_LENGTH) {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+    }
+}
+
 /// Header map → lower-case name → values joined with `,`, leaving out the names in `skip`.
-pub(super) fn join_headers(headers: &HeaderMap, skip: &[HeaderName]) -> BTreeMap<String, String> {
+pub(crate) fn join_headers(headers: &HeaderMap, skip: &[HeaderName]) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in headers {
         if skip.contains(name) {
@@ -126,5 +137,23 @@ mod tests {
             ("content-type", "image/png"),
             ("x-lambda-http-content-encoding", "text")
         ]));
+    }
+
+    #[test]
+    fn content_length_follows_the_body() {
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_LENGTH, HeaderValue::from(3));
+        h.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        sync_content_length(&mut h, 11);
+        assert_eq!(h[CONTENT_LENGTH], "11");
+        assert!(!h.contains_key(TRANSFER_ENCODING));
+        sync_content_length(&mut h, 0);
+        assert_eq!(h[CONTENT_LENGTH], "0");
+        let mut empty = HeaderMap::new();
+        sync_content_length(&mut empty, 0);
+        assert!(
+            empty.is_empty(),
+            "no body, no header: a GET stays a bare GET"
+        );
     }
 }

@@ -8,8 +8,10 @@
 //! textual (see [`is_text_content`]) and it is valid UTF-8, otherwise base64 with
 //! `isBase64Encoded: true`.
 //!
-//! The module is self-contained (it depends on no other module of this crate, in particular not
-//! on the runtime loop):
+//! One codec for every place an HTTP call meets a Lambda-style event: the Lambda provider's
+//! invoke path, the Lambda shim (`bootstrap`), and the watchdog's middleware pipeline (which
+//! presents plain HTTP requests to middlewares as these events, so one middleware behaves the
+//! same on every backend). Small on purpose: serde, http, base64, no runtime.
 //!
 //! - `wire`: the event and response types as serialised, and payload detection;
 //! - `request`: HTTP request ⇄ event;
@@ -23,7 +25,7 @@ mod request;
 mod response;
 mod wire;
 
-pub use body::{TEXT_ENCODING_HEADER, is_text_content};
+pub use body::{TEXT_ENCODING_HEADER, is_text_content, sync_content_length};
 pub use error::EventError;
 pub use request::{event_from_request, request_from_event};
 pub use response::{event_response_from, response_from_payload};

@@ -8,9 +8,9 @@ use bytes::Bytes;
 use http::header::{COOKIE, HOST, USER_AGENT};
 use http::{HeaderName, HeaderValue, Method};
 
-use super::body::{decode_body, encode_body, join_headers};
-use super::error::EventError;
-use super::wire::{DEFAULT_ROUTE, HttpDescription, HttpEvent, PAYLOAD_VERSION, RequestContext};
+use crate::body::{decode_body, encode_body, join_headers};
+use crate::error::EventError;
+use crate::wire::{DEFAULT_ROUTE, HttpDescription, HttpEvent, PAYLOAD_VERSION, RequestContext};
 
 /// Build the event for an HTTP request, as a Function URL would (`routeKey`/`stage` `$default`).
 /// `Cookie` headers become `cookies`; repeated headers and query names are joined with `,`.

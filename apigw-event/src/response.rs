@@ -5,9 +5,9 @@ use bytes::Bytes;
 use http::header::{CONTENT_TYPE, SET_COOKIE};
 use http::{HeaderName, HeaderValue, StatusCode};
 
-use super::body::{decode_body, encode_body, join_headers};
-use super::error::EventError;
-use super::wire::HttpEventResponse;
+use crate::body::{decode_body, encode_body, join_headers};
+use crate::error::EventError;
+use crate::wire::HttpEventResponse;
 
 /// Describe an HTTP response as an API Gateway v2 response: `Set-Cookie` headers become
 /// `cookies`, other repeated headers are joined with `,`, the body is text or base64.
