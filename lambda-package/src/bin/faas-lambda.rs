@@ -3,7 +3,12 @@
 //! ```text
 //! faas-lambda package 127.0.0.1:5000/fn/echo:1 -o fn.zip --insecure-registry 127.0.0.1:5000 \
 //!     --bootstrap target/static/x86_64-unknown-linux-gnu/release/bootstrap
+//! faas-lambda import fn.zip --image 127.0.0.1:5000/fn/echo:zip --insecure-registry 127.0.0.1:5000 \
+//!     --entrypoint faas-lambda-entrypoint [--deploy http://127.0.0.1:8080 --name echo]
 //! ```
+
+#[path = "../cli/import.rs"]
+mod import;
 
 use std::path::PathBuf;
 
@@ -25,6 +30,10 @@ struct Cli {
 enum Command {
     /// Pull IMAGE, flatten it, and write a Lambda zip (bootstrap + faas-launch.json + rootfs/).
     Package(PackageArgs),
+    /// Import a Lambda zip (provided.al2023 / provided.al2: a bootstrap at its top) as an OCI
+    /// image (the zip under /var/task + the static entrypoint), push it, and optionally deploy
+    /// it through an OpenFaaS API.
+    Import(import::ImportArgs),
 }
 
 #[derive(Args)]
@@ -162,5 +171,6 @@ fn main() -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     match cli.command {
         Command::Package(args) => runtime.block_on(package(args)),
+        Command::Import(args) => runtime.block_on(import::run(args)),
     }
 }
