@@ -29,8 +29,8 @@ struct Args {
     /// The function name the runtime sees (`AWS_LAMBDA_FUNCTION_NAME`).
     #[arg(long, env = "lambda_function_name", default_value = "function")]
     name: String,
-    /// Address to listen on (the port comes from `port`).
-    #[arg(long, default_value = "0.0.0.0")]
+    /// Address to listen on (the port comes from `port`), as the watchdog's `bind_address`.
+    #[arg(long, env = "bind_address", default_value = "0.0.0.0")]
     bind: std::net::IpAddr,
 }
 
