@@ -162,10 +162,19 @@ impl Runtime {
         let mut router =
             crate::server::router(self.provider(), server, registry).merge(async_routes);
         if let Some(lambda_api) = &self.config.settings.lambda_api {
+            let mut lambda_api = lambda_api.clone();
+            lambda_api.lambda_backends = self
+                .config
+                .backends
+                .iter()
+                .filter(|backend| backend.spec.kind() == "lambda")
+                .map(|backend| backend.name.clone())
+                .collect();
+            lambda_api.federation_default_backend = Some(self.config.default_backend.clone());
             router = router.merge(crate::lambda_api::routes(
                 self.provider(),
                 self.queue.clone(),
-                lambda_api.clone(),
+                lambda_api,
             ));
         }
         if let Some(triggers) = &self.triggers {

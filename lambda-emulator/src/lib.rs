@@ -28,10 +28,12 @@
 //! `environment` (one execution environment: start, init, one invoke), `invoke_result`
 //! ([`InvokeResult`] and the function errors the emulator reports), `frontend` (the Invoke HTTP
 //! API), `runtime_api` (the Runtime API server), `sandbox` (where `bootstrap` runs), `zipdir`
-//! (zip extraction), `error` ([`EmulatorError`]).
+//! (zip extraction), `error` ([`EmulatorError`]), [`entrypoint`] (the function contract an
+//! imported zip's image serves: binary `faas-lambda-entrypoint`).
 
 mod config;
 mod emulator;
+pub mod entrypoint;
 mod environment;
 mod error;
 mod frontend;

@@ -3,6 +3,7 @@
 
 pub mod arch;
 pub mod flatten;
+pub mod import;
 pub mod oci;
 pub mod package;
 pub use arch::Architecture;

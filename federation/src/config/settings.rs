@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use faas_provider::config::{parse_bool, parse_duration};
 
-use crate::lambda_api::LambdaApiConfig;
+use crate::lambda_api::{LambdaApiConfig, ZipImportConfig};
 use crate::queue::{AsyncConfig, JetStreamSettings};
 use crate::scaling::ScalingConfig;
 use crate::triggers::TriggerConfig;
@@ -49,6 +49,10 @@ pub const SETTINGS: &[&str] = &[
     "lambda_api_max_event_payload_bytes",
     "lambda_api_invoke_timeout",
     "lambda_api_default_backend",
+    "lambda_import_registry",
+    "lambda_import_entrypoint",
+    "lambda_import_insecure",
+    "lambda_import_docker_config",
 ];
 
 /// NATS: the durable queue and the subject triggers (both on when `nats_url` is set).
@@ -125,6 +129,16 @@ impl Settings {
                 self.lambda_api = None;
             }
         }
+        if let Some(registry) = table.get("lambda_import_registry") {
+            let registry = registry.trim().trim_end_matches('/');
+            if registry.is_empty() {
+                return Err("lambda_import_registry is empty".into());
+            }
+            self.lambda_api("lambda_import_registry")?
+                .zip_import
+                .get_or_insert_with(|| ZipImportConfig::new(registry))
+                .registry = registry.to_string();
+        }
         for (key, text) in table {
             self.set(key, text.trim())?;
         }
@@ -138,6 +152,13 @@ impl Settings {
         self.lambda_api
             .as_mut()
             .ok_or_else(|| format!("{key} needs the Lambda API on (lambda_api = true)"))
+    }
+
+    fn zip_import(&mut self, key: &str) -> Result<&mut ZipImportConfig, String> {
+        self.lambda_api(key)?
+            .zip_import
+            .as_mut()
+            .ok_or_else(|| format!("{key} needs lambda_import_registry"))
     }
 
     fn nats(&mut self, key: &str) -> Result<&mut NatsConfig, String> {
@@ -223,6 +244,14 @@ impl Settings {
             "lambda_api_default_backend" => {
                 self.lambda_api(key)?.default_backend = Some(text.to_string());
             }
+            "lambda_import_registry" => {}
+            "lambda_import_entrypoint" => {
+                self.zip_import(key)?.entrypoint = Some(text.into());
+            }
+            "lambda_import_insecure" => self.zip_import(key)?.insecure = boolean(key, text)?,
+            "lambda_import_docker_config" => {
+                self.zip_import(key)?.docker_config = Some(text.into());
+            }
             other => {
                 return Err(format!(
                     "unknown setting {other:?} (known: default_backend, health_interval, backends, {})",
@@ -283,6 +312,10 @@ mod tests {
             ("lambda_api_max_event_payload_bytes", "500"),
             ("lambda_api_invoke_timeout", "30s"),
             ("lambda_api_default_backend", "edge"),
+            ("lambda_import_registry", "127.0.0.1:5000/lambda/"),
+            ("lambda_import_entrypoint", "/opt/faas-lambda-entrypoint"),
+            ("lambda_import_insecure", "true"),
+            ("lambda_import_docker_config", "/etc/faas/config.json"),
         ];
         assert_eq!(pairs.len(), SETTINGS.len(), "every setting is exercised");
         settings.apply(&table(&pairs)).unwrap();
@@ -320,6 +353,15 @@ mod tests {
         );
         assert_eq!(lambda.invoke_timeout, Duration::from_secs(30));
         assert_eq!(lambda.default_backend.as_deref(), Some("edge"));
+        assert_eq!(
+            lambda.zip_import,
+            Some(ZipImportConfig {
+                registry: "127.0.0.1:5000/lambda".into(),
+                entrypoint: Some("/opt/faas-lambda-entrypoint".into()),
+                insecure: true,
+                docker_config: Some("/etc/faas/config.json".into()),
+            })
+        );
         let nats = settings.nats.unwrap();
         assert_eq!(nats.jetstream.url, "nats://127.0.0.1:4222");
         assert_eq!(
@@ -340,6 +382,7 @@ mod tests {
         settings.apply(&BTreeMap::new()).unwrap();
         assert!(settings.scaling.scale_from_zero);
         assert!(settings.nats.is_none());
+        assert_eq!(settings.lambda_api.as_ref().unwrap().zip_import, None);
         for (pairs, needle) in [
             (vec![("autoscale_interval", "soon")], "not a duration"),
             (vec![("scale_down_window", "0s")], "greater than zero"),
@@ -355,6 +398,10 @@ mod tests {
             (
                 vec![("lambda_api", "false"), ("lambda_api_region", "x")],
                 "lambda_api = true",
+            ),
+            (
+                vec![("lambda_import_insecure", "true")],
+                "needs lambda_import_registry",
             ),
             (
                 vec![("initial_retry_wait", "10s"), ("max_retry_wait", "1s")],

@@ -1,5 +1,6 @@
 //! Settings of the Lambda API.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Settings of the Lambda API (see [`super::routes`]).
@@ -23,6 +24,44 @@ pub struct LambdaApiConfig {
     /// The backend of functions created through this API without the
     /// `com.openfaas.federation.gateway` tag (`None`: the federation's default backend).
     pub default_backend: Option<String>,
+    /// Where zips (`provided.al2023` / `provided.al2`) are imported to (`None`: zips are
+    /// refused).
+    pub zip_import: Option<ZipImportConfig>,
+    /// The backends of kind `lambda` (zips cannot reach them through the `Provider`
+    /// contract); filled in from the federation's configuration.
+    pub lambda_backends: Vec<String>,
+    /// The federation's default backend (for functions without the routing annotation).
+    pub federation_default_backend: Option<String>,
+}
+
+/// Settings of the zip importer (`lambda_import_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZipImportConfig {
+    /// `REGISTRY[/PREFIX]` images are pushed under (`lambda_import_registry`), e.g.
+    /// `127.0.0.1:5000/lambda`: a function `echo` becomes `127.0.0.1:5000/lambda/echo:zip-…`.
+    pub registry: String,
+    /// The static `faas-lambda-entrypoint` (`lambda_import_entrypoint`; `None`: the file of
+    /// that name beside the running executable).
+    pub entrypoint: Option<PathBuf>,
+    /// Speak plain HTTP to the registry (`lambda_import_insecure`, default false).
+    pub insecure: bool,
+    /// The Docker `config.json` holding the registry's credentials
+    /// (`lambda_import_docker_config`; `None`: `$DOCKER_CONFIG/config.json`, else
+    /// `~/.docker/config.json`, else anonymous), read through registry-auth as every backend
+    /// does.
+    pub docker_config: Option<PathBuf>,
+}
+
+impl ZipImportConfig {
+    /// Importing to `registry` with the other settings at their defaults.
+    pub fn new(registry: impl Into<String>) -> Self {
+        Self {
+            registry: registry.into(),
+            entrypoint: None,
+            insecure: false,
+            docker_config: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for LambdaApiConfig {
@@ -36,6 +75,12 @@ impl std::fmt::Debug for LambdaApiConfig {
             .field("max_event_payload_bytes", &self.max_event_payload_bytes)
             .field("invoke_timeout", &self.invoke_timeout)
             .field("default_backend", &self.default_backend)
+            .field("zip_import", &self.zip_import)
+            .field("lambda_backends", &self.lambda_backends)
+            .field(
+                "federation_default_backend",
+                &self.federation_default_backend,
+            )
             .finish()
     }
 }
@@ -53,6 +98,9 @@ impl Default for LambdaApiConfig {
             max_event_payload_bytes: 256 * 1024,
             invoke_timeout: Duration::from_secs(900),
             default_backend: None,
+            zip_import: None,
+            lambda_backends: Vec::new(),
+            federation_default_backend: None,
         }
     }
 }

@@ -10,7 +10,11 @@ use http::request::Parts;
 use serde_json::{Value, json};
 
 use super::error::LambdaError;
-use super::model::{self, ANNOTATION_DESCRIPTION, ANNOTATION_ROLE};
+use super::import::{self, Source};
+use super::model::{
+    self, ANNOTATION_DESCRIPTION, ANNOTATION_HANDLER, ANNOTATION_PACKAGE_TYPE, ANNOTATION_ROLE,
+    ANNOTATION_RUNTIME,
+};
 use super::names;
 use super::state::{ApiState, FunctionPath, Payload, Resolved, query_param};
 use crate::GATEWAY_ANNOTATION;
@@ -41,7 +45,11 @@ pub(crate) async fn create(
     let Some(code) = request.code.as_ref() else {
         return Err(LambdaError::invalid("Code is required"));
     };
-    let image = code.image(request.package_type.as_deref())?;
+    let source = import::source(
+        code,
+        request.package_type.as_deref(),
+        request.runtime.as_deref(),
+    )?;
     let timeout = request
         .timeout
         .map(model::check_timeout)
@@ -53,7 +61,7 @@ pub(crate) async fn create(
         .transpose()?
         .unwrap_or(model::DEFAULT_MEMORY);
 
-    let mut spec = FunctionDeployment::new(target.function.name.clone(), image);
+    let mut spec = FunctionDeployment::new(target.function.name.clone(), String::new());
     spec.namespace = target.function.namespace.clone();
     let variables = request
         .environment
@@ -75,6 +83,20 @@ pub(crate) async fn create(
     {
         model::set_annotation(&mut spec, GATEWAY_ANNOTATION, backend);
     }
+    spec.image = match source {
+        Source::Image(image) => image,
+        Source::Zip(zip) => {
+            model::set_annotation(&mut spec, ANNOTATION_PACKAGE_TYPE, "Zip");
+            if let Some(runtime) = &request.runtime {
+                model::set_annotation(&mut spec, ANNOTATION_RUNTIME, runtime);
+            }
+            if let Some(handler) = &request.handler {
+                model::set_annotation(&mut spec, ANNOTATION_HANDLER, handler);
+            }
+            let backend = spec.annotation(GATEWAY_ANNOTATION).map(str::to_string);
+            import::image_of_zip(&state, &target.name, backend.as_deref(), &zip).await?
+        }
+    };
     state
         .provider
         .deploy(spec)
@@ -193,12 +215,27 @@ pub(crate) async fn update_code(
     Payload(body): Payload,
 ) -> Result<Json<Value>, LambdaError> {
     let request: model::UpdateCode = model::parse_json(&body)?;
-    let image = request.code.image(None)?;
+    names::check_qualifier(target.qualifier.as_deref(), &target.arn)?;
+    let status = state.status(&target).await?;
+    let zip_runtime = status.annotation(ANNOTATION_RUNTIME).map(str::to_string);
+    let source = match (&request.code.zip_file, &zip_runtime) {
+        (Some(_), None) => {
+            return Err(LambdaError::invalid(
+                "the function is PackageType Image: update it with ImageUri, not ZipFile",
+            ));
+        }
+        (_, runtime) => import::source(&request.code, None, runtime.as_deref())?,
+    };
     if request.dry_run == Some(true) {
-        names::check_qualifier(target.qualifier.as_deref(), &target.arn)?;
-        let status = state.status(&target).await?;
         return Ok(Json(model::configuration(&status, target.render())));
     }
+    let image = match source {
+        Source::Image(image) => image,
+        Source::Zip(zip) => {
+            let backend = status.annotation(GATEWAY_ANNOTATION).map(str::to_string);
+            import::image_of_zip(&state, &target.name, backend.as_deref(), &zip).await?
+        }
+    };
     update_with(&state, &target, |spec| spec.image = image).await
 }
 

@@ -12,6 +12,11 @@
 //!   when its backend has logs; without logs the header is left out.
 //! - `X-Amz-Executed-Version: $LATEST`; any other `Qualifier` is `ResourceNotFoundException`.
 //!
+//! Every call carries `X-Faas-Lambda-Invoke: 1` (`lambda_package::import::INVOKE_HEADER`):
+//! the entrypoint of an imported zip then hands the body to the handler as the event and its
+//! response back unchanged, where a plain `/function/{name}` call becomes an API Gateway v2
+//! event. Other functions ignore the header.
+//!
 //! Unlike Lambda, a payload that is not JSON is passed on as it is (OpenFaaS functions take
 //! any bytes).
 
@@ -111,6 +116,11 @@ fn function_request(headers: &HeaderMap, payload: Bytes, request_id: &str) -> ht
     if let Ok(id) = HeaderValue::from_str(request_id) {
         out.insert("x-amzn-requestid", id);
     }
+    // Imported zips' entrypoint: this body is the event itself, not an HTTP call to wrap.
+    out.insert(
+        lambda_package::import::INVOKE_HEADER,
+        HeaderValue::from_static("1"),
+    );
     if let Some(context) = headers.get("x-amz-client-context") {
         out.insert("x-amz-client-context", context.clone());
     }

@@ -5,10 +5,10 @@
 //!
 //! | operation | method and path | OpenFaaS |
 //! |---|---|---|
-//! | `CreateFunction` | `POST /2015-03-31/functions` | deploy (`Code.ImageUri` is the image; zips refused for now) |
+//! | `CreateFunction` | `POST /2015-03-31/functions` | deploy (`Code.ImageUri` is the image; a `provided.al2023`/`provided.al2` `ZipFile` is imported as one, see [`import`]) |
 //! | `ListFunctions` | `GET /2015-03-31/functions[/]` | list of every namespace, `Marker`/`MaxItems` pages |
 //! | `GetFunction`, `GetFunctionConfiguration` | `GET /2015-03-31/functions/{name}[/configuration]` | status |
-//! | `UpdateFunctionCode` | `PUT /2015-03-31/functions/{name}/code` | update (image) |
+//! | `UpdateFunctionCode` | `PUT /2015-03-31/functions/{name}/code` | update (image, or zip imported as one) |
 //! | `UpdateFunctionConfiguration` | `PUT /2015-03-31/functions/{name}/configuration` | update (env, limits, annotations) |
 //! | `DeleteFunction` | `DELETE /2015-03-31/functions/{name}` | delete |
 //! | `Invoke` | `POST /2015-03-31/functions/{name}/invocations` | invoke; `Event` → the async queue |
@@ -24,6 +24,7 @@ mod concurrency;
 mod config;
 mod error;
 mod functions;
+pub mod import;
 mod invoke;
 pub mod model;
 pub mod names;
@@ -42,7 +43,7 @@ use axum::routing::{MethodRouter, any, get, post, put};
 use faas_provider::{Body, Provider};
 use http::HeaderValue;
 
-pub use config::{LAMBDA_MAX_PAYLOAD, LambdaApiConfig};
+pub use config::{LAMBDA_MAX_PAYLOAD, LambdaApiConfig, ZipImportConfig};
 pub use error::{ERROR_TYPE_HEADER, LambdaError};
 pub use invoke::{EXECUTED_VERSION, FUNCTION_ERROR, INVOCATION_TYPE, LOG_RESULT, LOG_TYPE};
 

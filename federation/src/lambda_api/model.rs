@@ -31,6 +31,12 @@ pub const ANNOTATION_ROLE: &str = "com.openfaas.lambda.role";
 pub const ANNOTATION_DESCRIPTION: &str = "com.openfaas.lambda.description";
 /// Annotation holding `Timeout` (provider-lambda reads it too).
 pub const ANNOTATION_TIMEOUT: &str = "com.openfaas.lambda.timeout";
+/// Annotation holding `Runtime` (zip functions).
+pub const ANNOTATION_RUNTIME: &str = "com.openfaas.lambda.runtime";
+/// Annotation holding `Handler` (zip functions).
+pub const ANNOTATION_HANDLER: &str = "com.openfaas.lambda.handler";
+/// Annotation holding `PackageType` when it is `Zip` (absent: `Image`).
+pub const ANNOTATION_PACKAGE_TYPE: &str = "com.openfaas.lambda.package-type";
 /// Annotation holding memory in MB (provider-lambda's; read, and kept in step when present).
 pub const ANNOTATION_MEMORY: &str = "com.openfaas.lambda.memory";
 /// The watchdog's timeout variables set from `Timeout`.
@@ -99,6 +105,10 @@ pub struct CreateFunction {
     pub code: Option<Code>,
     /// `PackageType`.
     pub package_type: Option<String>,
+    /// `Runtime` (zips: `provided.al2023` or `provided.al2`).
+    pub runtime: Option<String>,
+    /// `Handler` (kept; a custom runtime's bootstrap reads it as `_HANDLER`).
+    pub handler: Option<String>,
     /// `Description`.
     pub description: Option<String>,
     /// `Timeout`.
@@ -407,13 +417,17 @@ pub fn configuration(status: &FunctionStatus, at: Render<'_>) -> Value {
         "CodeSha256": sha,
         "Version": LATEST,
         "Environment": { "Variables": environment_of(status) },
-        "PackageType": "Image",
+        "PackageType": status.annotation(ANNOTATION_PACKAGE_TYPE).unwrap_or("Image"),
         "Architectures": ["x86_64"],
         "EphemeralStorage": { "Size": 512 },
         "TracingConfig": { "Mode": "PassThrough" },
         "State": if ready { "Active" } else { "Pending" },
         "LastUpdateStatus": "Successful",
     });
+    if let Some(runtime) = status.annotation(ANNOTATION_RUNTIME) {
+        config["Runtime"] = json!(runtime);
+        config["Handler"] = json!(status.annotation(ANNOTATION_HANDLER).unwrap_or("bootstrap"));
+    }
     if !ready {
         config["StateReason"] = json!("The function's replicas are starting");
         config["StateReasonCode"] = json!("Creating");

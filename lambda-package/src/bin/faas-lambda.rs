@@ -4,7 +4,12 @@
 //! faas-lambda package 127.0.0.1:5000/fn/echo:1 -o fn.zip --insecure-registry 127.0.0.1:5000 \
 //!     --bootstrap target/static/x86_64-unknown-linux-gnu/release/bootstrap \
 //!     --layer 127.0.0.1:5000/shared/middlewares:1
+//! faas-lambda import fn.zip --image 127.0.0.1:5000/fn/echo:zip --insecure-registry 127.0.0.1:5000 \
+//!     --entrypoint faas-lambda-entrypoint [--deploy http://127.0.0.1:8080 --name echo]
 //! ```
+
+#[path = "../cli/import.rs"]
+mod import;
 
 use std::path::PathBuf;
 
@@ -26,6 +31,10 @@ struct Cli {
 enum Command {
     /// Pull IMAGE, flatten it, and write a Lambda zip (bootstrap + faas-launch.json + rootfs/).
     Package(PackageArgs),
+    /// Import a Lambda zip (provided.al2023 / provided.al2: a bootstrap at its top) as an OCI
+    /// image (the zip under /var/task + the static entrypoint), push it, and optionally deploy
+    /// it through an OpenFaaS API.
+    Import(import::ImportArgs),
 }
 
 #[derive(Args)]
@@ -171,5 +180,6 @@ fn main() -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     match cli.command {
         Command::Package(args) => runtime.block_on(package(args)),
+        Command::Import(args) => runtime.block_on(import::run(args)),
     }
 }

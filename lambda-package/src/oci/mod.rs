@@ -119,7 +119,7 @@ pub struct ImageSource {
 
 /// The distribution spec's repository grammar: `/`-separated components of
 /// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
-fn check_repository(repository: &str) -> Result<(), String> {
+pub(crate) fn check_repository(repository: &str) -> Result<(), String> {
     let component_ok = |c: &str| {
         let bytes = c.as_bytes();
         let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
@@ -151,6 +151,24 @@ fn check_repository(repository: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// `credentials` as oci-client takes them for `registry` (a Docker config and its helpers are
+/// read now): what pulls use, and what the importer pushes with.
+pub(crate) async fn registry_auth(
+    credentials: &RegistryCredentials,
+    registry: &str,
+) -> Result<RegistryAuth, OciError> {
+    Ok(match credentials {
+        RegistryCredentials::Anonymous => RegistryAuth::Anonymous,
+        RegistryCredentials::Basic { username, password } => {
+            RegistryAuth::Basic(username.clone(), password.clone())
+        }
+        RegistryCredentials::Bearer(token) => RegistryAuth::Bearer(token.clone()),
+        RegistryCredentials::DockerConfig(path) => {
+            credentials::auth_for(path.as_deref(), registry).await?
+        }
+    })
 }
 
 impl ImageSource {
@@ -204,19 +222,7 @@ impl ImageSource {
     /// on first use.
     async fn auth(&self) -> Result<&RegistryAuth, OciError> {
         self.auth
-            .get_or_try_init(|| async {
-                Ok(match &self.credentials {
-                    RegistryCredentials::Anonymous => RegistryAuth::Anonymous,
-                    RegistryCredentials::Basic { username, password } => {
-                        RegistryAuth::Basic(username.clone(), password.clone())
-                    }
-                    RegistryCredentials::Bearer(token) => RegistryAuth::Bearer(token.clone()),
-                    RegistryCredentials::DockerConfig(path) => {
-                        credentials::auth_for(path.as_deref(), self.reference.resolve_registry())
-                            .await?
-                    }
-                })
-            })
+            .get_or_try_init(|| registry_auth(&self.credentials, self.reference.resolve_registry()))
             .await
     }
 
