@@ -216,7 +216,7 @@ async fn invoke(emulator: &Emulator, payload: Bytes) -> Response {
 /// An HTTP call: an API Gateway v2 event in, an API Gateway response out.
 async fn http_call(emulator: &Emulator, parts: &http::request::Parts, body: &[u8]) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let event = lambda_shim::event::event_from_request(parts, body, &request_id);
+    let event = apigw_event::event_from_request(parts, body, &request_id);
     let payload = match serde_json::to_vec(&event) {
         Ok(payload) => Bytes::from(payload),
         Err(error) => return plain(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
@@ -229,7 +229,7 @@ async fn http_call(emulator: &Emulator, parts: &http::request::Parts, body: &[u8
         tracing_error(kind, &result.payload);
         return plain(StatusCode::BAD_GATEWAY, "Internal Server Error");
     }
-    match lambda_shim::event::response_from_payload(&result.payload) {
+    match apigw_event::response_from_payload(&result.payload) {
         Ok(response) => response.map(Body::from),
         Err(error) => {
             eprintln!("faas-lambda-entrypoint: the function's response is not usable: {error}");

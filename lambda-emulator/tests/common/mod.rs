@@ -19,7 +19,7 @@ pub fn http_event(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8
         builder = builder.header(*k, *v);
     }
     let (parts, ()) = builder.body(()).unwrap().into_parts();
-    let event = lambda_shim::event::event_from_request(&parts, body, "test-request");
+    let event = apigw_event::event_from_request(&parts, body, "test-request");
     Bytes::from(serde_json::to_vec(&event).unwrap())
 }
 
@@ -49,7 +49,7 @@ impl Answer {
     pub fn http(&self) -> http::Response<Bytes> {
         assert_eq!(self.status, 200, "{}", self.text());
         assert_eq!(self.header("x-amz-function-error"), None, "{}", self.text());
-        lambda_shim::event::response_from_payload(&self.body)
+        apigw_event::response_from_payload(&self.body)
             .unwrap_or_else(|e| panic!("{e}: {}", self.text()))
     }
 }
