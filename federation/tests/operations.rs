@@ -136,6 +136,28 @@ async fn json_logs_carry_the_call_id_of_every_invocation_without_colours() {
 }
 
 #[tokio::test]
+async fn text_logs_have_no_colours_when_stderr_is_not_a_terminal() {
+    let port = binary_support::free_port();
+    let mut child = binary_support::start_with_stderr(
+        port,
+        &[("RUST_LOG", "info".to_string())],
+        Stdio::piped(),
+    )
+    .await;
+    child.kill();
+    let mut log = String::new();
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(log.contains("faas-federation listening"), "{log}");
+    assert!(!log.contains('\u{1b}'), "escape codes in {log:?}");
+}
+
+#[tokio::test]
 async fn system_info_reports_the_commit_built() {
     let built = env!("FAAS_BUILD_SHA");
     let head = Command::new("git")
