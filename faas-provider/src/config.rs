@@ -55,6 +55,44 @@ pub struct ServerConfig {
     pub secret_mount_path: PathBuf,
     /// Largest accepted body on `/system/*` routes (`max_body_bytes`).
     pub max_body_bytes: usize,
+    /// The level of the one log line written per invocation (`access_log`, default `debug`).
+    pub access_log: AccessLog,
+}
+
+/// The level of the access log line written per invocation (`access_log`: `off`, `error`,
+/// `warn`, `info`, `debug` or `trace`); the line is written when the log filter lets that
+/// level through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AccessLog {
+    /// No access log.
+    Off,
+    /// At `error`.
+    Error,
+    /// At `warn`.
+    Warn,
+    /// At `info`.
+    Info,
+    /// At `debug` (the default: seen with `RUST_LOG=debug`, or `access_log=info`).
+    #[default]
+    Debug,
+    /// At `trace`.
+    Trace,
+}
+
+impl std::str::FromStr for AccessLog {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "off" | "false" | "none" => Ok(Self::Off),
+            "error" => Ok(Self::Error),
+            "warn" => Ok(Self::Warn),
+            "info" => Ok(Self::Info),
+            "debug" => Ok(Self::Debug),
+            "trace" => Ok(Self::Trace),
+            _ => Err("expected off, error, warn, info, debug or trace".into()),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -67,13 +105,15 @@ impl Default for ServerConfig {
             basic_auth: false,
             secret_mount_path: PathBuf::from(DEFAULT_SECRET_MOUNT_PATH),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            access_log: AccessLog::default(),
         }
     }
 }
 
 impl ServerConfig {
     /// Reads the OpenFaaS variables (`port`, `read_timeout`, `write_timeout`, `basic_auth`,
-    /// `secret_mount_path`) plus `bind` and `max_body_bytes` from the process environment.
+    /// `secret_mount_path`) plus `bind`, `max_body_bytes` and `access_log` from the process
+    /// environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -117,6 +157,11 @@ impl ServerConfig {
             config.max_body_bytes = value
                 .parse()
                 .map_err(|e| invalid("max_body_bytes", &value, e))?;
+        }
+        if let Some(value) = get("access_log") {
+            config.access_log = value
+                .parse()
+                .map_err(|e| invalid("access_log", &value, e))?;
         }
         Ok(config)
     }
@@ -251,5 +296,20 @@ mod tests {
         assert!(config.basic_auth);
         let bad: HashMap<&str, &str> = [("port", "http")].into();
         assert!(ServerConfig::from_lookup(|k| bad.get(k).map(|v| v.to_string())).is_err());
+    }
+
+    #[test]
+    fn access_log_level_from_lookup() {
+        let read = |value: &str| {
+            ServerConfig::from_lookup(|k| (k == "access_log").then(|| value.to_string()))
+        };
+        assert_eq!(read("").unwrap().access_log, AccessLog::Debug);
+        assert_eq!(read("INFO").unwrap().access_log, AccessLog::Info);
+        assert_eq!(read("off").unwrap().access_log, AccessLog::Off);
+        let error = read("loud").unwrap_err().to_string();
+        assert!(
+            error.contains("access_log") && error.contains("off, error"),
+            "{error}"
+        );
     }
 }

@@ -33,7 +33,7 @@ pub mod server;
 pub mod sync;
 pub mod types;
 
-pub use config::{ConfigError, ServerConfig};
+pub use config::{AccessLog, ConfigError, ServerConfig};
 pub use error::{BoxError, ProviderError, ResourceKind, Result};
 pub use provider::{Body, Capabilities, DynProvider, FunctionRef, LogRequest, LogStream, Provider};
 pub use types::{

@@ -95,13 +95,18 @@ impl Provider for Stub {
             .headers
             .get("x-forwarded-host")
             .map(|v| v.to_str().unwrap().to_string());
+        let call_id = parts.headers.get("x-call-id").cloned();
         let text = format!(
             "{} {} {} fwd={forwarded:?}",
             parts.method,
             parts.uri,
             String::from_utf8_lossy(&body)
         );
-        Ok(http::Response::builder()
+        let mut response = http::Response::builder();
+        if let Some(call_id) = call_id {
+            response = response.header("x-seen-call-id", call_id);
+        }
+        Ok(response
             .status(201)
             .header("x-fn", "1")
             // A function cannot forge the proxy's reason for not invoking.
@@ -566,4 +571,37 @@ async fn metrics_count_requests_by_code_method_and_path() {
         text.contains("provider_http_request_duration_seconds_bucket"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn every_invocation_has_a_call_id_kept_or_created_and_returned() {
+    let (app, _) = app(&ServerConfig::default());
+    let call = |path: &str, call_id: Option<&str>| {
+        let mut request = Request::builder().method("POST").uri(path);
+        if let Some(id) = call_id {
+            request = request.header("x-call-id", id);
+        }
+        app.clone().oneshot(request.body(Body::from("x")).unwrap())
+    };
+    let kept = call("/function/known", Some("call-42")).await.unwrap();
+    assert_eq!(kept.status(), 201);
+    assert_eq!(kept.headers()["x-call-id"], "call-42");
+    assert_eq!(kept.headers()["x-seen-call-id"], "call-42");
+
+    let created = call("/function/known/a", None).await.unwrap();
+    let id = created.headers()["x-call-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "{id}");
+    assert_eq!(created.headers()["x-seen-call-id"], id.as_str());
+
+    let long = "x".repeat(200);
+    let replaced = call("/function/known", Some(&long)).await.unwrap();
+    assert_ne!(replaced.headers()["x-call-id"], long.as_str());
+    assert_eq!(replaced.headers()["x-call-id"].len(), 36);
+
+    let refused = call("/function/missing", Some("call-43")).await.unwrap();
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["x-call-id"], "call-43");
+
+    let system = send(&app, "GET", "/system/functions", "").await;
+    assert!(!system.1.contains_key("x-call-id"));
 }

@@ -9,13 +9,12 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser};
-use faas_provider::ServerConfig;
 use faas_provider::config::parse_duration;
 use faas_provider::server::{serve_router, shutdown_signal};
+use faas_provider::{AccessLog, ServerConfig};
 use federation::config::SETTINGS;
 use federation::{ConfigSources, Runtime};
 use prometheus_client::registry::Registry;
-use tracing_subscriber::EnvFilter;
 
 /// Every proxied request allocates; glibc malloc was about 10% of the CPU in the invoke
 /// profile, and mimalloc measured 0.05× more throughput in `faas-bench federation-vs-direct`.
@@ -53,6 +52,13 @@ struct Args {
     /// Address to bind (overrides `bind`; default 127.0.0.1, use 0.0.0.0 to serve other hosts).
     #[arg(long)]
     bind: Option<IpAddr>,
+    /// Level of the access log line of each invocation: off, error, warn, info, debug
+    /// (overrides `access_log`; default debug).
+    #[arg(long)]
+    access_log: Option<AccessLog>,
+    /// Validate the configuration, print the backends it would build and exit (0 when valid).
+    #[arg(long)]
+    check_config: bool,
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
@@ -111,19 +117,23 @@ fn parse(argv: Option<Vec<&str>>) -> anyhow::Result<(Args, BTreeMap<String, Stri
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (args, settings) = parse(None)?;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    faas_provider::server::init_logging().context("setting up logging")?;
 
     let mut server = ServerConfig::from_env().context("reading the server configuration")?;
     server.port = args.port.unwrap_or(server.port);
     server.bind = args.bind.unwrap_or(server.bind);
+    server.access_log = args.access_log.unwrap_or(server.access_log);
     let config = args
         .sources(settings)
         .load()
         .context("reading the federation configuration")?;
+    if args.check_config {
+        faas_provider::server::check_config(&server)
+            .context("checking the server configuration")?;
+        print!("{}", config.summary());
+        println!("listen {}", server.socket_addr());
+        return Ok(());
+    }
 
     let mut registry = Registry::default();
     let runtime = Runtime::start(&config, &mut registry)

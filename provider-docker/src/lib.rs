@@ -12,7 +12,8 @@
 //!   each is a clear error and nothing is left behind.
 //! - every field is honoured: `envVars`, `envProcess` (`fprocess`), `secrets` (bind-mounted
 //!   read-only at `/var/openfaas/secrets/<name>`), `limits`/`requests` (Kubernetes quantities →
-//!   memory, memory reservation, CPUs, CPU shares), `readOnlyRootFilesystem` (with a writable
+//!   memory, memory reservation, CPUs, CPU shares; a memory limit under the engine's 6 MiB
+//!   minimum is raised to it and logged, the status keeps the value asked), `readOnlyRootFilesystem` (with a writable
 //!   tmpfs `/tmp`), `labels` (also set on the containers), `annotations`, `constraints` (those a
 //!   single engine can answer; others are a 400).
 //! - **availableReplicas** counts replicas whose `/_/health` answers 200; **invoke** balances

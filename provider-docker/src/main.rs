@@ -9,7 +9,6 @@ use clap::Parser;
 use faas_provider::ServerConfig;
 use faas_provider::server::{serve, shutdown_signal};
 use provider_docker::{DockerConfig, DockerProvider};
-use tracing_subscriber::EnvFilter;
 
 /// The OpenFaaS provider for a Docker Engine. Other settings come from the OpenFaaS variables
 /// (`read_timeout`, `write_timeout`, `basic_auth`, `secret_mount_path`) and the provider's own
@@ -66,11 +65,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    faas_provider::server::init_logging().context("setting up logging")?;
 
     let mut server = ServerConfig::from_env().context("reading the provider configuration")?;
     server.port = args.port;

@@ -127,16 +127,23 @@ fn resources(spec: &FunctionDeployment, engine: &EngineFacts) -> Result<Resource
     let cpu =
         |field: &str, text: &str| parse_cpu(text).map_err(|e| invalid(format!("{field}.cpu: {e}")));
     let mut out = Resources::default();
+    let mut requested_memory = None;
     if let Some(limits) = &spec.limits {
         if !limits.memory.is_empty() {
             let bytes = memory("limits", &limits.memory)?;
+            requested_memory = Some(bytes);
+            // Kubernetes-based providers accept any limit (the OpenFaaS certifier deploys
+            // 5Mi): the engine's minimum is applied, the spec (and so the function's status)
+            // keeps what was asked.
             if bytes < MIN_MEMORY_BYTES {
-                return Err(invalid(format!(
-                    "limits.memory: {} is below the Docker Engine's minimum of 6Mi",
-                    limits.memory
-                )));
+                tracing::info!(
+                    function = %spec.service,
+                    requested = %limits.memory,
+                    applied = "6Mi",
+                    "limits.memory is below the Docker Engine's minimum: raised to it"
+                );
             }
-            out.memory = Some(bytes);
+            out.memory = Some(bytes.max(MIN_MEMORY_BYTES));
         }
         if !limits.cpu.is_empty() {
             let nanos = cpu("limits", &limits.cpu)?;
@@ -158,7 +165,7 @@ fn resources(spec: &FunctionDeployment, engine: &EngineFacts) -> Result<Resource
     if let Some(requests) = &spec.requests {
         if !requests.memory.is_empty() {
             let bytes = memory("requests", &requests.memory)?;
-            if let Some(limit) = out.memory
+            if let Some(limit) = requested_memory
                 && bytes > limit
             {
                 return Err(invalid(format!(
@@ -301,9 +308,14 @@ mod tests {
             resources_of(("1G", ""), ("", "1m")).unwrap().cpu_shares,
             Some(2)
         );
+        // Below the engine's minimum: raised to it (the request is judged against the limit asked).
+        let small = resources_of(("5Mi", ""), ("5Mi", "")).unwrap();
+        assert_eq!(
+            (small.memory, small.memory_reservation),
+            (Some(MIN_MEMORY_BYTES), Some(5 << 20))
+        );
         for (limits, requests, needle) in [
             (("128Q", ""), ("", ""), "limits.memory"),
-            (("5Mi", ""), ("", ""), "minimum of 6Mi"),
             (("", "5m"), ("", ""), "minimum of 10m"),
             (("", "4"), ("", ""), "2 CPUs"),
             (("", "x"), ("", ""), "limits.cpu"),

@@ -8,7 +8,6 @@ use clap::Parser;
 use faas_provider::ServerConfig;
 use faas_provider::server::{serve, shutdown_signal};
 use provider_memory::MemoryProvider;
-use tracing_subscriber::EnvFilter;
 
 /// The in-memory OpenFaaS provider. Other settings come from the OpenFaaS environment variables
 /// `read_timeout`, `write_timeout`, `basic_auth` and `secret_mount_path`.
@@ -26,11 +25,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    faas_provider::server::init_logging().context("setting up logging")?;
 
     let mut config = ServerConfig::from_env().context("reading the provider configuration")?;
     config.port = args.port;

@@ -16,9 +16,12 @@ use http::StatusCode;
 use prometheus_client::registry::Registry;
 
 mod auth;
+pub mod calls;
+pub mod drain;
 mod error;
 mod extract;
 mod invoke;
+pub mod logging;
 mod logs;
 mod metrics;
 mod system;
@@ -26,6 +29,7 @@ mod system;
 pub use crate::headers::INTERNAL_HEADER;
 pub use auth::{BasicAuthCredentials, PASSWORD_FILE, USER_FILE};
 pub use error::status_of;
+pub use logging::init_logging;
 
 use crate::{Provider, ServerConfig};
 
@@ -98,16 +102,22 @@ pub fn router_with_registry(
         ));
     }
 
-    let open = Router::new()
-        .route("/system/namespaces", get(system::list_namespaces))
-        .route("/healthz", get(system::health).head(system::health))
+    let invocations = Router::new()
         .route("/function/{name}", any(invoke::invoke))
         .route("/function/{name}/", any(invoke::invoke))
-        .route("/function/{name}/{*rest}", any(invoke::invoke));
+        .route("/function/{name}/{*rest}", any(invoke::invoke))
+        .route_layer(axum::middleware::from_fn_with_state(
+            config.access_log,
+            calls::track,
+        ));
+    let open = Router::new()
+        .route("/system/namespaces", get(system::list_namespaces))
+        .route("/healthz", get(system::health).head(system::health));
 
     Router::new()
         .merge(protected)
         .merge(open)
+        .merge(invocations)
         .fallback(not_found)
         .with_state(state)
         .route("/metrics", get(metrics::export).with_state(metrics.clone()))
@@ -141,7 +151,8 @@ pub async fn serve(
     serve_router(listener, router(provider, config), config, shutdown).await
 }
 
-/// Serves an already built router (see [`router_with_registry`]) like [`serve`].
+/// Serves an already built router (see [`router_with_registry`]) like [`serve`]. Request bodies
+/// a handler leaves unread are drained before the connection closes ([`drain`]).
 pub async fn serve_router(
     listener: tokio::net::TcpListener,
     app: Router,
@@ -153,6 +164,7 @@ pub async fn serve_router(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
+    let app = app.layer(axum::middleware::map_request(drain::layer));
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

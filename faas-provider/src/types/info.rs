@@ -58,6 +58,17 @@ impl ProviderInfo {
     }
 }
 
+impl ProviderInfo {
+    /// The same info with `sha` as the commit (e.g. set by a build script, as the
+    /// `faas-federation` binary's is); an empty `sha` changes nothing.
+    pub fn with_sha(mut self, sha: &str) -> Self {
+        if let Some(version) = self.version.as_mut().filter(|_| !sha.is_empty()) {
+            version.sha = sha.to_string();
+        }
+        self
+    }
+}
+
 impl GoJson for ProviderInfo {
     const KEYS: &'static [&'static str] = &["provider", "version", "orchestration"];
 

@@ -16,20 +16,43 @@ use super::model::{
 };
 use super::settings::Settings;
 
-/// A duration in the file: integer seconds or a Go duration string.
+/// A duration in the file: integer seconds or a Go duration string. Any TOML value is taken
+/// here and judged by [`DurationValue::parse`], so a mistyped one is refused naming its key
+/// and the accepted forms (serde's untagged enums only say that no variant matched).
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum DurationValue {
-    Seconds(u64),
-    Text(String),
-}
+#[serde(transparent)]
+struct DurationValue(toml::Value);
+
+/// What a duration may look like, for error messages.
+const DURATION_FORMS: &str = r#"expected e.g. "30s", "5m", "1h30m" or a number of seconds"#;
 
 impl DurationValue {
     fn parse(&self, what: &str) -> Result<Duration, ConfigError> {
-        let duration = match self {
-            Self::Seconds(s) => Duration::from_secs(*s),
-            Self::Text(text) => parse_duration(text)
-                .map_err(|e| invalid(format!("{what}: invalid duration {text:?}: {e}")))?,
+        let duration = match &self.0 {
+            toml::Value::Integer(seconds) => u64::try_from(*seconds)
+                .map(Duration::from_secs)
+                .map_err(|_| {
+                    invalid(format!(
+                        "{what}: invalid duration {seconds} ({DURATION_FORMS})"
+                    ))
+                })?,
+            toml::Value::String(text) => parse_duration(text).map_err(|_| {
+                invalid(format!(
+                    "{what}: invalid duration {text:?} ({DURATION_FORMS})"
+                ))
+            })?,
+            other => {
+                let shown = match other {
+                    toml::Value::Float(number) => number.to_string(),
+                    toml::Value::Boolean(flag) => flag.to_string(),
+                    toml::Value::Array(_) => "[...]".to_string(),
+                    toml::Value::Table(_) => "{...}".to_string(),
+                    _ => "(a date)".to_string(),
+                };
+                return Err(invalid(format!(
+                    "{what}: invalid duration {shown} ({DURATION_FORMS})"
+                )));
+            }
         };
         if duration.is_zero() {
             return Err(invalid(format!("{what} must be greater than zero")));

@@ -63,6 +63,7 @@ mod kinds;
 mod load;
 mod model;
 mod settings;
+mod summary;
 mod validate;
 
 #[cfg(test)]

@@ -160,3 +160,41 @@ fn faas_federation_environment_is_understood() {
     ];
     assert!(FederationConfig::from_provider_urls(&same_host, None).is_err());
 }
+
+#[test]
+fn mistyped_durations_name_their_key_and_the_accepted_forms() {
+    let forms = r#"(expected e.g. "30s", "5m", "1h30m" or a number of seconds)"#;
+    for (line, key, shown) in [
+        ("timeout = \"10x\"", "backends[0] (foo): timeout", "\"10x\""),
+        ("timeout = 1.5", "backends[0] (foo): timeout", "1.5"),
+        (
+            "invoke_timeout = -3",
+            "backends[0] (foo): invoke_timeout",
+            "-3",
+        ),
+        (
+            "invoke_timeout = true",
+            "backends[0] (foo): invoke_timeout",
+            "true",
+        ),
+    ] {
+        let text = format!("[[backends]]\nname = \"foo\"\nkind = \"memory\"\n{line}");
+        let error = parse(&text).expect_err(&text).to_string();
+        assert!(
+            error.contains(&format!("{key}: invalid duration {shown} {forms}")),
+            "{line}: {error}"
+        );
+        assert!(!error.contains("untagged"), "{line}: {error}");
+    }
+    let text = "health_interval = \"5 minutes\"\n[[backends]]\nname = \"a\"\nkind = \"memory\"";
+    let error = parse(text).expect_err(text).to_string();
+    assert!(
+        error.contains(&format!(
+            "health_interval: invalid duration \"5 minutes\" {forms}"
+        )),
+        "{error}"
+    );
+    let text = "[[backends]]\nname = \"a\"\nkind = \"memory\"\ntimeout = \"1h30m\"";
+    let config = parse(text).unwrap();
+    assert_eq!(config.backends[0].timeout, Duration::from_secs(5400));
+}

@@ -26,7 +26,8 @@ impl Provider for FederatedProvider {
     }
 
     /// `faas-federation`, orchestration `federation (<backend>: <its orchestration>, ...)`
-    /// (`unavailable` for a backend that cannot answer). Never fails.
+    /// (`unavailable` for a backend that cannot answer), sha of the commit built (`build.rs`).
+    /// Never fails.
     async fn info(&self) -> Result<ProviderInfo> {
         let infos = join_all(
             self.backends
@@ -50,7 +51,8 @@ impl Provider for FederatedProvider {
             PROVIDER_NAME,
             format!("{ORCHESTRATION} ({})", parts.join(", ")),
             env!("CARGO_PKG_VERSION"),
-        ))
+        )
+        .with_sha(env!("FAAS_BUILD_SHA")))
     }
 
     /// Always OK: the federation serves while backends are down (see `federation_backend_up`).

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Variables a test's environment could hold that would change what the binary runs.
-const CLEARED: [&str; 8] = [
+const CLEARED: [&str; 10] = [
     "federation_config",
     "default_backend",
     "providers",
@@ -17,6 +17,8 @@ const CLEARED: [&str; 8] = [
     "bind",
     "read_timeout",
     "write_timeout",
+    "access_log",
+    "LOG_FORMAT",
 ];
 
 /// A running `faas-federation`; killed when dropped.
@@ -46,19 +48,25 @@ pub fn free_port() -> u16 {
 
 /// Starts `faas-federation` on `port` with `env` set, once `/healthz` answers 200.
 pub async fn start(port: u16, env: &[(&str, String)]) -> Running {
+    start_with_stderr(port, env, Stdio::inherit()).await
+}
+
+/// [`start`] with the binary's stderr (its log) going to `stderr`; `RUST_LOG` is `warn`
+/// unless `env` sets it.
+pub async fn start_with_stderr(port: u16, env: &[(&str, String)], stderr: Stdio) -> Running {
     let mut command = Command::new(env!("CARGO_BIN_EXE_faas-federation"));
     for variable in CLEARED {
         command.env_remove(variable);
     }
+    command.env("RUST_LOG", "warn");
     for (name, value) in env {
         command.env(name, value);
     }
     let mut child = Running(
         command
             .env("port", port.to_string())
-            .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("faas-federation starts"),
     );

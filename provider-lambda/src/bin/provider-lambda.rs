@@ -17,7 +17,6 @@ use clap::Parser;
 use faas_provider::ServerConfig;
 use faas_provider::server::{serve, shutdown_signal};
 use provider_lambda::launch::Launch;
-use tracing_subscriber::EnvFilter;
 
 /// The OpenFaaS provider for AWS Lambda.
 #[derive(Debug, Parser)]
@@ -97,11 +96,7 @@ impl Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    faas_provider::server::init_logging().context("setting up logging")?;
 
     let mut server = ServerConfig::from_env().context("reading the provider configuration")?;
     server.port = args.port;
