@@ -1,5 +1,7 @@
 //! The load generator: hyper HTTP/1.1 connections on loopback, keep-alive, one request in
-//! flight per connection. Bounded in time and in requests.
+//! flight per connection. Bounded in time and in requests. [`run`] sends
+//! `POST /function/echo`; [`run_requests`] sends whatever a [`MakeRequest`] builds (another
+//! API's path, headers, a signature computed per request).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -79,6 +81,24 @@ impl Measurement {
     }
 }
 
+/// Builds each request a connection sends, from the `Host` value and the body; called once per
+/// request, on the load generator's runtime (so its cost is the client's).
+pub type MakeRequest =
+    Arc<dyn Fn(&HeaderValue, &Bytes) -> http::Request<Full<Bytes>> + Send + Sync>;
+
+/// `POST /function/echo` with a `text/plain` body: what [`run`] sends.
+pub fn function_request(host: &HeaderValue, body: &Bytes) -> http::Request<Full<Bytes>> {
+    let mut request = http::Request::new(Full::new(body.clone()));
+    *request.method_mut() = http::Method::POST;
+    *request.uri_mut() = format!("/function/{FUNCTION}")
+        .parse()
+        .expect("the function's path is a valid URI");
+    let headers = request.headers_mut();
+    headers.insert(HOST, host.clone());
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    request
+}
+
 struct Connection {
     sender: SendRequest<Full<Bytes>>,
 }
@@ -98,14 +118,8 @@ impl Connection {
         Ok(Self { sender })
     }
 
-    /// One invocation; `Ok(true)` when it answered 200 with a body.
-    async fn invoke(&mut self, host: &HeaderValue, body: &Bytes) -> anyhow::Result<bool> {
-        let mut request = http::Request::new(Full::new(body.clone()));
-        *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = format!("/function/{FUNCTION}").parse()?;
-        let headers = request.headers_mut();
-        headers.insert(HOST, host.clone());
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    /// One request; `Ok(true)` when it answered 200 with a body.
+    async fn send(&mut self, request: http::Request<Full<Bytes>>) -> anyhow::Result<bool> {
         self.sender.ready().await.context("connection closed")?;
         let response = self.sender.send_request(request).await?;
         let ok = response.status() == http::StatusCode::OK;
@@ -114,13 +128,28 @@ impl Connection {
     }
 }
 
-/// Loads `addr` in `mode` for at most `duration` and at most `max_requests` requests.
+/// Loads `addr` with `POST /function/echo` in `mode` for at most `duration` and at most
+/// `max_requests` requests.
 pub async fn run(
     addr: SocketAddr,
     mode: Mode,
     duration: Duration,
     max_requests: usize,
     body_bytes: usize,
+) -> anyhow::Result<Measurement> {
+    let make: MakeRequest = Arc::new(function_request);
+    run_requests(addr, mode, duration, max_requests, body_bytes, make).await
+}
+
+/// Loads `addr` with the requests `make` builds, in `mode`, for at most `duration` and at most
+/// `max_requests` requests. A request counts when it is answered 200 with a body.
+pub async fn run_requests(
+    addr: SocketAddr,
+    mode: Mode,
+    duration: Duration,
+    max_requests: usize,
+    body_bytes: usize,
+    make: MakeRequest,
 ) -> anyhow::Result<Measurement> {
     let (connections, interval) = match mode {
         Mode::Saturation { connections } => (connections.max(1), None),
@@ -144,6 +173,7 @@ pub async fn run(
         let host = host.clone();
         let body = body.clone();
         let budget = budget.clone();
+        let make = make.clone();
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0usize;
@@ -168,7 +198,7 @@ pub async fn run(
                     break;
                 }
                 let sent = Instant::now();
-                match connection.invoke(&host, &body).await {
+                match connection.send(make(&host, &body)).await {
                     Ok(true) => latencies.push(sent.elapsed().as_nanos() as u64),
                     Ok(false) => errors += 1,
                     Err(_) => {
@@ -204,6 +234,28 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every request is the one `make` builds: to a function that does not exist, none is
+    /// answered 200; to `echo`, all are.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_are_built_by_make() {
+        let server = crate::servers::memory(&tokio::runtime::Handle::current())
+            .await
+            .unwrap();
+        let missing: MakeRequest = Arc::new(|host, body| {
+            let mut request = function_request(host, body);
+            *request.uri_mut() = http::Uri::from_static("/function/missing");
+            request
+        });
+        let mode = Mode::Saturation { connections: 2 };
+        let long = Duration::from_secs(30);
+        let refused = run_requests(server.addr, mode, long, 20, 8, missing)
+            .await
+            .unwrap();
+        assert_eq!((refused.requests, refused.errors), (0, 20));
+        let answered = run(server.addr, mode, long, 20, 8).await.unwrap();
+        assert_eq!((answered.requests, answered.errors), (20, 0));
+    }
 
     #[test]
     fn quantiles_use_nearest_rank() {

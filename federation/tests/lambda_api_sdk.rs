@@ -1,8 +1,50 @@
-//! The Lambda API of the federation through aws-sdk-lambda (memory backends): every operation,
-//! Lambda's error shapes, SigV4 refusals, and functions shared with the OpenFaaS API.
+//! The Lambda API of the federation through aws-sdk-lambda: every operation, Lambda's error
+//! shapes, SigV4 refusals, and functions shared with the OpenFaaS API. Each test body takes the
+//! [`Fixture`] its default backend runs on and runs twice: `memory::*` over the memory provider
+//! and, with the federation's `docker` feature, `docker::*` over provider-docker on the test
+//! Docker Engine (`common/lambda_api_docker.rs`: real containers of the test images, host
+//! networking on 127.0.0.1).
 
 #[path = "common/lambda_api.rs"]
 mod harness;
+
+#[cfg(feature = "docker")]
+#[path = "common/lambda_api_docker.rs"]
+mod docker_fixture;
+
+/// One `#[tokio::test]` per body, over `$fixture`.
+macro_rules! sdk_tests {
+    ($fixture:expr) => {
+        sdk_tests!(
+            $fixture;
+            create_get_list_update_and_delete,
+            invoke_request_response_event_dry_run_and_tail,
+            function_errors_qualifiers_and_backend_tags,
+            concurrency_is_replicas,
+            tags_are_labels_and_the_gateway_tag_moves_the_function,
+            errors_have_lambdas_shapes,
+            signatures_are_checked_when_credentials_are_configured,
+            openfaas_and_lambda_apis_share_functions,
+        );
+    };
+    ($fixture:expr; $($body:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $body() {
+                super::$body(&$fixture).await;
+            }
+        )*
+    };
+}
+
+mod memory {
+    sdk_tests!(super::harness::Memory);
+}
+
+#[cfg(feature = "docker")]
+mod docker {
+    sdk_tests!(super::docker_fixture::docker().await);
+}
 
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::config::retry::RetryConfig;
@@ -13,7 +55,7 @@ use aws_sdk_lambda::types::{Environment, FunctionCode, InvocationType, LogType, 
 use base64::Engine;
 use faas_provider::{FunctionRef, Provider};
 use federation::GATEWAY_ANNOTATION;
-use harness::{ACCESS_KEY, FAULT_BODY, LambdaApi, SECRET_KEY, eventually, http};
+use harness::{ACCESS_KEY, Fixture, LambdaApi, SECRET_KEY, eventually, http};
 
 const NS: &str = "openfaas-fn";
 const ROLE: &str = "arn:aws:iam::000000000000:role/lambda-role";
@@ -37,13 +79,13 @@ fn code(image: &str) -> FunctionCode {
     FunctionCode::builder().image_uri(image).build()
 }
 
-async fn create(client: &Client, name: &str) {
+async fn create(client: &Client, name: &str, image: &str) {
     client
         .create_function()
         .function_name(name)
         .role(ROLE)
         .package_type(PackageType::Image)
-        .code(code("example/echo:1"))
+        .code(code(image))
         .send()
         .await
         .unwrap_or_else(|e| panic!("create {name}: {e:?}"));
@@ -53,21 +95,16 @@ fn error_code(error: &impl ProvideErrorMetadata) -> String {
     error.code().unwrap_or_default().to_string()
 }
 
-fn echo_body(payload: &[u8]) -> serde_json::Value {
-    let echo: serde_json::Value = serde_json::from_slice(payload).unwrap();
-    echo
-}
-
-#[tokio::test]
-async fn create_get_list_update_and_delete() {
-    let api = LambdaApi::start().await;
+async fn create_get_list_update_and_delete(fx: &dyn Fixture) {
+    let api = LambdaApi::on(fx).await;
+    let [image, image2] = fx.echo_images();
     let lambda = client(&api);
     let created = lambda
         .create_function()
         .function_name("echo")
         .role(ROLE)
         .package_type(PackageType::Image)
-        .code(code("example/echo:1"))
+        .code(code(&image))
         .description("an echo")
         .memory_size(256)
         .timeout(30)
@@ -95,7 +132,7 @@ async fn create_get_list_update_and_delete() {
     );
     // Stored as OpenFaaS fields.
     let status = api.local.get(&FunctionRef::new("echo", NS)).await.unwrap();
-    assert_eq!(status.image, "example/echo:1");
+    assert_eq!(status.image, image);
     assert_eq!(status.limits.as_ref().unwrap().memory, "256Mi");
     assert_eq!(status.env_vars["A"], "1");
     assert_eq!(status.env_vars["exec_timeout"], "30s");
@@ -107,7 +144,7 @@ async fn create_get_list_update_and_delete() {
         .send()
         .await
         .unwrap();
-    assert_eq!(got.code().unwrap().image_uri(), Some("example/echo:1"));
+    assert_eq!(got.code().unwrap().image_uri(), Some(image.as_str()));
     assert_eq!(got.tags().unwrap()["team"], "a");
     assert_eq!(
         got.concurrency().unwrap().reserved_concurrent_executions(),
@@ -127,9 +164,10 @@ async fn create_get_list_update_and_delete() {
     assert_eq!(configuration.timeout(), Some(30));
 
     // Pagination over 6 functions, 2 a page.
-    for name in ["f-a", "f-b", "f-c", "f-d", "f-e"] {
-        create(&lambda, name).await;
-    }
+    futures::future::join_all(
+        ["f-a", "f-b", "f-c", "f-d", "f-e"].map(|name| create(&lambda, name, &image)),
+    )
+    .await;
     let mut names = Vec::new();
     let mut marker: Option<String> = None;
     let mut pages = 0;
@@ -159,7 +197,7 @@ async fn create_get_list_update_and_delete() {
     let updated = lambda
         .update_function_code()
         .function_name("echo")
-        .image_uri("example/echo:2")
+        .image_uri(&image2)
         .send()
         .await
         .unwrap();
@@ -170,7 +208,7 @@ async fn create_get_list_update_and_delete() {
         .send()
         .await
         .unwrap();
-    assert_eq!(got.code().unwrap().image_uri(), Some("example/echo:2"));
+    assert_eq!(got.code().unwrap().image_uri(), Some(image2.as_str()));
 
     let updated = lambda
         .update_function_configuration()
@@ -217,11 +255,11 @@ async fn create_get_list_update_and_delete() {
     );
 }
 
-#[tokio::test]
-async fn invoke_request_response_event_dry_run_and_tail() {
-    let api = LambdaApi::start().await;
+async fn invoke_request_response_event_dry_run_and_tail(fx: &dyn Fixture) {
+    let api = LambdaApi::on(fx).await;
+    let [image, _] = fx.echo_images();
     let lambda = client(&api);
-    create(&lambda, "echo").await;
+    create(&lambda, "echo", &image).await;
     let function = FunctionRef::new("echo", NS);
 
     let answer = lambda
@@ -234,10 +272,10 @@ async fn invoke_request_response_event_dry_run_and_tail() {
     assert_eq!(answer.status_code(), 200);
     assert_eq!(answer.function_error(), None);
     assert_eq!(answer.executed_version(), Some("$LATEST"));
-    let echo = echo_body(answer.payload().unwrap().as_ref());
-    assert_eq!(echo["body"], r#"{"hello":"world"}"#);
-    assert_eq!(echo["method"], "POST");
-    assert_eq!(echo["path"], "/");
+    let echo = fx.echoed(answer.payload().unwrap().as_ref());
+    assert_eq!(echo.body, r#"{"hello":"world"}"#);
+    assert_eq!(echo.method, "POST");
+    assert_eq!(echo.path, "/");
 
     let queued = lambda
         .invoke()
@@ -292,27 +330,28 @@ async fn invoke_request_response_event_dry_run_and_tail() {
         .unwrap();
     let log = String::from_utf8(log).unwrap();
     assert!(log.starts_with("START RequestId: "), "{log}");
-    assert!(log.contains("POST / -> 200"), "{log}");
+    assert!(log.contains(fx.call_log()), "{log}");
     assert!(log.contains("REPORT RequestId: "), "{log}");
 }
 
-#[tokio::test]
-async fn function_errors_qualifiers_and_backend_tags() {
-    let api = LambdaApi::start().await;
+async fn function_errors_qualifiers_and_backend_tags(fx: &dyn Fixture) {
+    let api = LambdaApi::on(fx).await;
+    let [image, _] = fx.echo_images();
+    let (crash_image, crash_backend) = fx.crash();
     let lambda = client(&api);
     lambda
         .create_function()
         .function_name("crash")
         .role(ROLE)
-        .code(code("example/crash:1"))
+        .code(code(&crash_image))
         .package_type(PackageType::Image)
-        .tags(GATEWAY_ANNOTATION, "faulty")
+        .tags(GATEWAY_ANNOTATION, crash_backend)
         .send()
         .await
         .unwrap();
     assert_eq!(
         api.federation.route_of(&FunctionRef::new("crash", NS)),
-        Some("faulty")
+        Some(crash_backend)
     );
     let answer = lambda
         .invoke()
@@ -323,9 +362,9 @@ async fn function_errors_qualifiers_and_backend_tags() {
         .unwrap();
     assert_eq!(answer.status_code(), 200);
     assert_eq!(answer.function_error(), Some("Unhandled"));
-    assert_eq!(answer.payload().unwrap().as_ref(), FAULT_BODY.as_bytes());
+    fx.assert_crash_payload(answer.payload().unwrap().as_ref());
 
-    create(&lambda, "echo").await;
+    create(&lambda, "echo", &image).await;
     let latest = lambda
         .invoke()
         .function_name("echo")
@@ -352,11 +391,11 @@ async fn function_errors_qualifiers_and_backend_tags() {
     }
 }
 
-#[tokio::test]
-async fn concurrency_is_replicas() {
-    let api = LambdaApi::start().await;
+async fn concurrency_is_replicas(fx: &dyn Fixture) {
+    let api = LambdaApi::on(fx).await;
+    let [image, _] = fx.echo_images();
     let lambda = client(&api);
-    create(&lambda, "echo").await;
+    create(&lambda, "echo", &image).await;
     let function = FunctionRef::new("echo", NS);
 
     let put = lambda
@@ -426,11 +465,11 @@ async fn concurrency_is_replicas() {
     );
 }
 
-#[tokio::test]
-async fn tags_are_labels_and_the_gateway_tag_moves_the_function() {
-    let api = LambdaApi::start().await;
+async fn tags_are_labels_and_the_gateway_tag_moves_the_function(fx: &dyn Fixture) {
+    let api = LambdaApi::on(fx).await;
+    let [image, _] = fx.echo_images();
     let lambda = client(&api);
-    create(&lambda, "echo").await;
+    create(&lambda, "echo", &image).await;
     let arn = "arn:aws:lambda:us-east-1:000000000000:function:echo";
     let function = FunctionRef::new("echo", NS);
 
@@ -480,18 +519,18 @@ async fn tags_are_labels_and_the_gateway_tag_moves_the_function() {
     );
 }
 
-#[tokio::test]
-async fn errors_have_lambdas_shapes() {
-    let api = LambdaApi::start().await;
+async fn errors_have_lambdas_shapes(fx: &dyn Fixture) {
+    let api = LambdaApi::on(fx).await;
+    let [image, _] = fx.echo_images();
     let lambda = client(&api);
-    create(&lambda, "echo").await;
+    create(&lambda, "echo", &image).await;
 
     let error = lambda
         .create_function()
         .function_name("echo")
         .role(ROLE)
         .package_type(PackageType::Image)
-        .code(code("example/echo:1"))
+        .code(code(&image))
         .send()
         .await
         .unwrap_err();
@@ -526,7 +565,7 @@ async fn errors_have_lambdas_shapes() {
     let error = lambda
         .create_function()
         .function_name("norole")
-        .code(code("example/echo:1"))
+        .code(code(&image))
         .package_type(PackageType::Image)
         .send()
         .await
@@ -654,11 +693,11 @@ async fn errors_have_lambdas_shapes() {
     assert!(response.headers().get("x-amzn-errortype").is_none());
 }
 
-#[tokio::test]
-async fn signatures_are_checked_when_credentials_are_configured() {
-    let api = LambdaApi::start_signed().await;
+async fn signatures_are_checked_when_credentials_are_configured(fx: &dyn Fixture) {
+    let api = LambdaApi::on_signed(fx).await;
+    let [image, _] = fx.echo_images();
     let good = client(&api);
-    create(&good, "echo").await;
+    create(&good, "echo", &image).await;
     let listed = good.list_functions().send().await.unwrap();
     assert_eq!(listed.functions().len(), 1);
     let answer = good
@@ -697,20 +736,20 @@ async fn signatures_are_checked_when_credentials_are_configured() {
     );
 
     // Without credentials configured nothing is checked.
-    let open = LambdaApi::start().await;
+    let open = LambdaApi::on(fx).await;
     let anyone = client_with(&open.url, "anything", "at-all");
     anyone.list_functions().send().await.unwrap();
 }
 
-#[tokio::test]
-async fn openfaas_and_lambda_apis_share_functions() {
-    let api = LambdaApi::start().await;
+async fn openfaas_and_lambda_apis_share_functions(fx: &dyn Fixture) {
+    let api = LambdaApi::on(fx).await;
+    let [image, _] = fx.echo_images();
     let lambda = client(&api);
     let http = http();
 
     let response = http
         .post(format!("{}/system/functions", api.url))
-        .json(&serde_json::json!({"service": "from-openfaas", "image": "example/echo:1"}))
+        .json(&serde_json::json!({"service": "from-openfaas", "image": image}))
         .send()
         .await
         .unwrap();
@@ -729,12 +768,9 @@ async fn openfaas_and_lambda_apis_share_functions() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        echo_body(answer.payload().unwrap().as_ref())["body"],
-        "ping"
-    );
+    assert_eq!(fx.echoed(answer.payload().unwrap().as_ref()).body, "ping");
 
-    create(&lambda, "from-lambda").await;
+    create(&lambda, "from-lambda", &image).await;
     let listed: serde_json::Value = http
         .get(format!("{}/system/functions", api.url))
         .send()
@@ -758,8 +794,7 @@ async fn openfaas_and_lambda_apis_share_functions() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let echo: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(echo["body"], "pong");
+    assert_eq!(fx.echoed(&response.bytes().await.unwrap()).body, "pong");
 
     // Another namespace is `name.namespace` through the Lambda API.
     let response = http
@@ -769,7 +804,7 @@ async fn openfaas_and_lambda_apis_share_functions() {
         .await
         .unwrap();
     assert!(response.status().is_success(), "{}", response.status());
-    create(&lambda, "other.team").await;
+    create(&lambda, "other.team", &image).await;
     let got = lambda
         .get_function()
         .function_name("other.team")

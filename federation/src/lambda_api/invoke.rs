@@ -22,8 +22,7 @@
 
 use std::time::Instant;
 
-use axum::Extension;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -59,11 +58,18 @@ const LOG_READ: std::time::Duration = std::time::Duration::from_secs(2);
 pub(crate) async fn invoke(
     State(state): State<ApiState>,
     FunctionPath(target): FunctionPath,
-    Extension(RequestId(request_id)): Extension<RequestId>,
-    headers: HeaderMap,
-    Payload(payload): Payload,
+    request: Request,
 ) -> Result<Response, LambdaError> {
     names::check_qualifier(target.qualifier.as_deref(), &target.arn)?;
+    // The request's own headers and id (no copies); the body was read whole by the guard.
+    let (mut parts, body) = request.into_parts();
+    let headers = parts.headers;
+    let request_id = parts
+        .extensions
+        .remove::<RequestId>()
+        .map(|RequestId(id)| id)
+        .unwrap_or_default();
+    let Payload(payload) = Payload::from_body(body).await?;
     let invocation_type = headers
         .get(INVOCATION_TYPE)
         .map(|v| v.to_str().unwrap_or_default())
@@ -151,7 +157,7 @@ async fn request_response(
     payload: Bytes,
     tail: bool,
 ) -> Result<Response, LambdaError> {
-    let started_at = Utc::now();
+    let started_at = tail.then(Utc::now);
     let started = Instant::now();
     let request = function_request(headers, payload, request_id);
     let timeout = state.config.invoke_timeout;
@@ -210,7 +216,7 @@ async fn request_response(
         }
         Err(error) => return Err(LambdaError::from_provider(error, &target.arn)),
     };
-    if tail {
+    if let Some(started_at) = started_at {
         let ended = started.elapsed();
         if let Some(log) = log_tail(state, target, request_id, started_at, ended).await {
             if let Ok(value) = HeaderValue::from_str(&log) {

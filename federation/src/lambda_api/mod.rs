@@ -32,7 +32,9 @@ pub mod sigv4;
 mod state;
 mod tags;
 
-use std::sync::Arc;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use axum::Router;
@@ -49,7 +51,7 @@ pub use invoke::{EXECUTED_VERSION, FUNCTION_ERROR, INVOCATION_TYPE, LOG_RESULT, 
 
 use crate::body::{BodyError, read_bounded};
 use crate::queue::Queue;
-use state::{ApiState, RequestId};
+use state::{ApiState, RequestId, Shared};
 
 /// The path prefixes (API versions) the Lambda API owns: anything under them is answered in
 /// Lambda's shape.
@@ -88,12 +90,12 @@ pub fn routes(
     queue: Arc<dyn Queue>,
     config: LambdaApiConfig,
 ) -> Router {
-    let state = ApiState {
+    let state = ApiState::new(Shared {
         provider,
         queue,
         keys: Arc::new(sigv4::Keys::new(config.credentials.clone())),
         config: Arc::new(config),
-    };
+    });
     let op = |route: MethodRouter<ApiState>| route.fallback(unknown_operation);
     let mut router = Router::new()
         .route(
@@ -152,7 +154,7 @@ fn is_invoke(path: &str) -> bool {
 /// Around every Lambda route: a request id, the body read whole (bounded: 413
 /// `RequestTooLargeException`), and, with credentials configured, the SigV4 check.
 async fn guard(State(state): State<ApiState>, request: Request, next: Next) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = request_id();
     let mut response = match checked(&state, request, &request_id).await {
         Ok(request) => next.run(request).await,
         Err(error) => error.into_response(),
@@ -161,6 +163,22 @@ async fn guard(State(state): State<ApiState>, request: Request, next: Next) -> R
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     response
+}
+
+/// A fresh request id: a random (version 4) UUID whose bits are SipHash, keyed once per process
+/// from the operating system's randomness, of a counter — unique per request without the system
+/// call `Uuid::new_v4` makes each time.
+fn request_id() -> String {
+    static KEYS: OnceLock<RandomState> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let keys = KEYS.get_or_init(RandomState::new);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let high = u128::from(keys.hash_one((count, 0u8)));
+    let low = u128::from(keys.hash_one((count, 1u8)));
+    uuid::Builder::from_random_bytes((high << 64 | low).to_be_bytes())
+        .into_uuid()
+        .hyphenated()
+        .to_string()
 }
 
 async fn checked(
@@ -198,4 +216,20 @@ async fn checked(
     }
     parts.extensions.insert(RequestId(request_id.to_string()));
     Ok(Request::from_parts(parts, Body::from(body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_distinct_version_4_uuids() {
+        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| request_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        for id in ids.iter().take(100) {
+            let uuid = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(uuid.get_version_num(), 4, "{id}");
+            assert_eq!(uuid.hyphenated().to_string(), *id);
+        }
+    }
 }

@@ -15,14 +15,32 @@ use super::names::{self, Target};
 use super::sigv4::Keys;
 use crate::queue::Queue;
 
-/// The handlers' state.
+/// The handlers' state: one `Arc`, so that the middleware's and handlers' copies of it cost
+/// one reference count each per request.
 #[derive(Clone)]
-pub(crate) struct ApiState {
+pub(crate) struct ApiState(Arc<Shared>);
+
+/// What [`ApiState`] shares.
+pub(crate) struct Shared {
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) queue: Arc<dyn Queue>,
     pub(crate) config: Arc<LambdaApiConfig>,
     /// The SigV4 keys (from `config.credentials`).
     pub(crate) keys: Arc<Keys>,
+}
+
+impl ApiState {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for ApiState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 /// A function resolved from a `FunctionName` (or resource ARN).
@@ -146,14 +164,21 @@ pub(crate) fn query_params(parts: &Parts, name: &str) -> Vec<String> {
 /// The whole body (already read, and bounded, by the API's guard).
 pub(crate) struct Payload(pub(crate) Bytes);
 
+impl Payload {
+    /// From a request's body.
+    pub(crate) async fn from_body(body: axum::body::Body) -> Result<Self, LambdaError> {
+        axum::body::to_bytes(body, usize::MAX)
+            .await
+            .map(Payload)
+            .map_err(|e| LambdaError::invalid_content(format!("reading the request body: {e}")))
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for Payload {
     type Rejection = LambdaError;
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        axum::body::to_bytes(request.into_body(), usize::MAX)
-            .await
-            .map(Payload)
-            .map_err(|e| LambdaError::invalid_content(format!("reading the request body: {e}")))
+        Self::from_body(request.into_body()).await
     }
 }
 

@@ -1,9 +1,12 @@
 //! The federation with its OpenFaaS routes and the Lambda API on one 127.0.0.1 listener, over
-//! three in-process backends: `local` (memory, the default), `edge` (memory) and `faulty` (a
-//! memory provider whose functions answer 500), with the embedded async queue and its worker.
+//! three in-process backends: `local` (the default: a memory provider, or whatever a
+//! [`Fixture`] starts, e.g. a Docker Engine in `lambda_api_docker.rs`), `edge` (memory) and
+//! `faulty` (a memory provider whose functions answer 500), with the embedded async queue and
+//! its worker.
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::any::Any;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -85,13 +88,79 @@ impl Provider for Faulty {
     }
 }
 
+/// What a test's echo function saw, read from its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Echoed {
+    pub method: String,
+    pub path: String,
+    pub body: String,
+}
+
+/// What the default backend `local` runs on, and how the functions the tests create there
+/// behave. The test bodies of `lambda_api_sdk.rs` run over [`Memory`] and over a Docker Engine
+/// (`lambda_api_docker.rs`).
+#[async_trait]
+pub trait Fixture: Send + Sync {
+    /// A fresh provider for `local`, and what must live as long as it.
+    async fn local(&self) -> (Arc<dyn Provider>, Box<dyn Any + Send + Sync>);
+    /// Two images of functions that answer what they received ([`Fixture::echoed`] reads it).
+    fn echo_images(&self) -> [String; 2];
+    /// The image of a function whose calls answer 500, and the backend it is created on.
+    fn crash(&self) -> (String, &'static str);
+    /// Checks the payload of a crashed call.
+    fn assert_crash_payload(&self, payload: &[u8]);
+    /// The request an echo function received, from its answer.
+    fn echoed(&self, answer: &[u8]) -> Echoed;
+    /// Text the log tail of an echo function's call contains.
+    fn call_log(&self) -> &'static str;
+}
+
+/// `local` is a memory provider: functions answer the JSON echo of provider-memory.
+pub struct Memory;
+
+#[async_trait]
+impl Fixture for Memory {
+    async fn local(&self) -> (Arc<dyn Provider>, Box<dyn Any + Send + Sync>) {
+        (Arc::new(MemoryProvider::new()), Box::new(()))
+    }
+
+    fn echo_images(&self) -> [String; 2] {
+        ["example/echo:1".into(), "example/echo:2".into()]
+    }
+
+    fn crash(&self) -> (String, &'static str) {
+        ("example/crash:1".into(), "faulty")
+    }
+
+    fn assert_crash_payload(&self, payload: &[u8]) {
+        assert_eq!(payload, FAULT_BODY.as_bytes());
+    }
+
+    fn echoed(&self, answer: &[u8]) -> Echoed {
+        let echo: provider_memory::EchoResponse = serde_json::from_slice(answer)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(answer)));
+        Echoed {
+            method: echo.method,
+            path: echo.path,
+            body: echo.body.expect("a UTF-8 body"),
+        }
+    }
+
+    fn call_log(&self) -> &'static str {
+        "POST / -> 200"
+    }
+}
+
 /// A served federation with the Lambda API.
 pub struct LambdaApi {
     pub url: String,
-    pub local: Arc<MemoryProvider>,
+    /// The default backend's provider.
+    pub local: Arc<dyn Provider>,
     pub edge: Arc<MemoryProvider>,
     pub federation: Arc<FederatedProvider>,
     shutdown: Option<oneshot::Sender<()>>,
+    /// What `local` needs alive (dropped after the server is told to stop).
+    _keep: Box<dyn Any + Send + Sync>,
 }
 
 impl Drop for LambdaApi {
@@ -118,7 +187,28 @@ impl LambdaApi {
     }
 
     pub async fn start_with(config: LambdaApiConfig) -> Self {
-        let local = Arc::new(MemoryProvider::new());
+        Self::start_on(&Memory, config).await
+    }
+
+    /// Over `fixture`'s `local`, without signature checking.
+    pub async fn on(fixture: &dyn Fixture) -> Self {
+        Self::start_on(fixture, LambdaApiConfig::default()).await
+    }
+
+    /// Over `fixture`'s `local`, with [`ACCESS_KEY`] / [`SECRET_KEY`] required.
+    pub async fn on_signed(fixture: &dyn Fixture) -> Self {
+        Self::start_on(
+            fixture,
+            LambdaApiConfig {
+                credentials: vec![(ACCESS_KEY.to_string(), SECRET_KEY.to_string())],
+                ..LambdaApiConfig::default()
+            },
+        )
+        .await
+    }
+
+    pub async fn start_on(fixture: &dyn Fixture, config: LambdaApiConfig) -> Self {
+        let (local, keep) = fixture.local().await;
         let edge = Arc::new(MemoryProvider::new());
         let federation = FederatedProvider::new(
             vec![
@@ -163,6 +253,7 @@ impl LambdaApi {
             edge,
             federation,
             shutdown: Some(tx),
+            _keep: keep,
         }
     }
 
