@@ -55,6 +55,11 @@ pub struct ServerConfig {
     pub secret_mount_path: PathBuf,
     /// Largest accepted body on `/system/*` routes (`max_body_bytes`).
     pub max_body_bytes: usize,
+    /// Bound on an invocation, request to response head, when set; else the larger of
+    /// `read_timeout` and `write_timeout`, as the Go SDK's proxy. Not read from the
+    /// environment: a program serving a provider that bounds invocations itself (the
+    /// federation's `upstream_timeout`) sets it.
+    pub invoke_timeout: Option<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -67,6 +72,7 @@ impl Default for ServerConfig {
             basic_auth: false,
             secret_mount_path: PathBuf::from(DEFAULT_SECRET_MOUNT_PATH),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            invoke_timeout: None,
         }
     }
 }
@@ -119,6 +125,13 @@ impl ServerConfig {
                 .map_err(|e| invalid("max_body_bytes", &value, e))?;
         }
         Ok(config)
+    }
+
+    /// How long the server waits for an invocation's response head before answering 504:
+    /// `invoke_timeout` when set, else `max(read_timeout, write_timeout)`.
+    pub fn invoke_bound(&self) -> Duration {
+        self.invoke_timeout
+            .unwrap_or(self.read_timeout.max(self.write_timeout))
     }
 
     /// The socket address to bind.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use faas_provider::config::{parse_bool, parse_duration};
 
+use super::timeouts::Timeouts;
 use crate::lambda_api::LambdaApiConfig;
 use crate::queue::{AsyncConfig, JetStreamSettings};
 use crate::scaling::ScalingConfig;
@@ -49,6 +50,8 @@ pub const SETTINGS: &[&str] = &[
     "lambda_api_max_event_payload_bytes",
     "lambda_api_invoke_timeout",
     "lambda_api_default_backend",
+    "deploy_timeout",
+    "upstream_timeout",
 ];
 
 /// NATS: the durable queue and the subject triggers (both on when `nats_url` is set).
@@ -72,6 +75,8 @@ pub struct Settings {
     /// The AWS Lambda API on the same listener (on by default; `lambda_api = false` removes
     /// it).
     pub lambda_api: Option<LambdaApiConfig>,
+    /// `deploy_timeout` and `upstream_timeout` (each backend may override them).
+    pub timeouts: Timeouts,
 }
 
 impl Default for Settings {
@@ -81,6 +86,7 @@ impl Default for Settings {
             async_calls: AsyncConfig::default(),
             nats: None,
             lambda_api: Some(LambdaApiConfig::default()),
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -223,6 +229,8 @@ impl Settings {
             "lambda_api_default_backend" => {
                 self.lambda_api(key)?.default_backend = Some(text.to_string());
             }
+            "deploy_timeout" => self.timeouts.deploy = duration(key, text)?,
+            "upstream_timeout" => self.timeouts.upstream = duration(key, text)?,
             other => {
                 return Err(format!(
                     "unknown setting {other:?} (known: default_backend, health_interval, backends, {})",
@@ -283,6 +291,8 @@ mod tests {
             ("lambda_api_max_event_payload_bytes", "500"),
             ("lambda_api_invoke_timeout", "30s"),
             ("lambda_api_default_backend", "edge"),
+            ("deploy_timeout", "15m"),
+            ("upstream_timeout", "2m"),
         ];
         assert_eq!(pairs.len(), SETTINGS.len(), "every setting is exercised");
         settings.apply(&table(&pairs)).unwrap();
@@ -320,6 +330,8 @@ mod tests {
         );
         assert_eq!(lambda.invoke_timeout, Duration::from_secs(30));
         assert_eq!(lambda.default_backend.as_deref(), Some("edge"));
+        assert_eq!(settings.timeouts.deploy, Duration::from_secs(900));
+        assert_eq!(settings.timeouts.upstream, Duration::from_secs(120));
         let nats = settings.nats.unwrap();
         assert_eq!(nats.jetstream.url, "nats://127.0.0.1:4222");
         assert_eq!(
