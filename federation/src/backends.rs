@@ -17,6 +17,11 @@ use crate::config::{
     DEFAULT_INVOKE_TIMEOUT, Timeouts,
 };
 
+/// How much longer a remote backend's client waits than the federation's own bounds: the
+/// federation, counting from the request's arrival, is the one that answers 504 (naming the
+/// setting), and a cut write's request stays open a little longer for the remote to finish.
+const CLIENT_SLACK: Duration = Duration::from_secs(1);
+
 const DEFAULT_DEPLOY: Bound = Bound {
     limit: DEFAULT_DEPLOY_TIMEOUT,
     setting: "deploy_timeout",
@@ -132,7 +137,7 @@ impl Backend {
     /// How long a caller waits for a write that does work here (deploy, update, delete,
     /// scale; default [`DEFAULT_DEPLOY_TIMEOUT`], setting `deploy_timeout`). The write itself
     /// is not cut: it completes in the background (for a remote backend, within its client's
-    /// own deploy timeout, which [`Backend::from_config`] sets to the same bound).
+    /// own deploy timeout, which [`Backend::from_config`] sets a second above this bound).
     pub fn with_deploy_timeout(mut self, bound: Bound) -> Self {
         self.deploy_timeout = bound;
         self
@@ -203,8 +208,8 @@ impl Backend {
                 let mut client = HttpProvider::new(url)
                     .map_err(|e| failed(&e))?
                     .with_timeout(config.timeout)
-                    .with_deploy_timeout(deploy.limit)
-                    .with_invoke_timeout(invoke.limit);
+                    .with_deploy_timeout(deploy.limit + CLIENT_SLACK)
+                    .with_invoke_timeout(invoke.limit + CLIENT_SLACK);
                 if let Some(credentials) = credentials {
                     client = client
                         .with_basic_auth(credentials.user.clone(), credentials.password.clone());

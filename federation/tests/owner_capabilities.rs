@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use faas_provider::{FunctionDeployment, FunctionRef, Provider, ProviderError, ServerConfig};
 use federation::Runtime;
 use federation::config::{BackendConfig, CapabilityOverrides, FederationConfig};
-use federation::scaling::{LABEL_MIN, LABEL_ZERO, LABEL_ZERO_DURATION};
+use federation::scaling::{LABEL_MAX, LABEL_MIN, LABEL_ZERO, LABEL_ZERO_DURATION};
 use prometheus_client::registry::Registry;
 
 use common::{NS, client, spec};
@@ -122,18 +122,14 @@ async fn the_scale_route_and_deploys_use_the_owning_backends_limits() {
     }
 
     // Deploys: a minimum above the target backend's max_replicas is refused, naming it.
-    let (status, body) = deploy(&url, &labelled("many", "small", &[(LABEL_MIN, "30")])).await;
+    let many = [(LABEL_MIN, "30"), (LABEL_MAX, "50")];
+    let (status, body) = deploy(&url, &labelled("many", "small", &many)).await;
     assert_eq!(status, 400, "{body}");
     assert!(
         body.contains("backend small") && body.contains("max_replicas 20"),
         "{body}"
     );
-    assert_eq!(
-        deploy(&url, &labelled("many", "big", &[(LABEL_MIN, "30")]))
-            .await
-            .0,
-        202
-    );
+    assert_eq!(deploy(&url, &labelled("many", "big", &many)).await.0, 202);
 
     // The scaler's wake-up clamp: 30 replicas on big, not the default backend's 20.
     assert_eq!(scale(&url, "many", 0).await.0, 202);

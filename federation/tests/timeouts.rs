@@ -187,10 +187,9 @@ async fn a_20s_deploy_and_a_20s_function_succeed_with_the_defaults() {
         (202, String::new()),
         "a 20 s deploy is not cut at the 10 s read bound"
     );
-    assert_eq!(
-        invoked,
-        (200, "hello".to_string()),
-        "a 20 s function is not cut at 10 s"
+    assert!(
+        invoked.0 == 200 && invoked.1.contains(r#""body":"hello""#),
+        "a 20 s function is not cut at 10 s: {invoked:?}"
     );
 }
 
