@@ -203,6 +203,7 @@ mod tests {
             target: Target::Secret("s".into()),
             route: "PUT /system/secrets",
             optional,
+            write: false,
         }
     }
 
