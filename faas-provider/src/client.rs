@@ -97,6 +97,7 @@ pub struct HttpProvider {
     name: String,
     auth: Option<BasicAuth>,
     timeout: Duration,
+    deploy_timeout: Duration,
     invoke_timeout: Duration,
     capabilities: Capabilities,
 }
@@ -111,6 +112,7 @@ impl fmt::Debug for HttpProvider {
                 &self.auth.as_ref().map(|a| format!("{}:<redacted>", a.user)),
             )
             .field("timeout", &self.timeout)
+            .field("deploy_timeout", &self.deploy_timeout)
             .field("invoke_timeout", &self.invoke_timeout)
             .field("capabilities", &self.capabilities)
             .finish()
@@ -144,6 +146,7 @@ impl HttpProvider {
             name,
             auth: None,
             timeout: DEFAULT_TIMEOUT,
+            deploy_timeout: DEFAULT_TIMEOUT,
             invoke_timeout: DEFAULT_INVOKE_TIMEOUT,
             capabilities: Capabilities::default(),
         })
@@ -163,6 +166,13 @@ impl HttpProvider {
     /// until the response headers). Default [`DEFAULT_TIMEOUT`].
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Bound on each write that does work on the remote (deploy, update, delete, scale: image
+    /// pulls, readiness waits), request to last byte. Default [`DEFAULT_TIMEOUT`].
+    pub fn with_deploy_timeout(mut self, timeout: Duration) -> Self {
+        self.deploy_timeout = timeout;
         self
     }
 
@@ -247,11 +257,20 @@ impl HttpProvider {
         }
     }
 
-    /// Sends a system request bounded by the system timeout as a whole and returns the
+    /// The bound on `call`: the deploy timeout for writes, the system timeout otherwise.
+    fn bound(&self, call: &Call) -> Duration {
+        if call.write {
+            self.deploy_timeout
+        } else {
+            self.timeout
+        }
+    }
+
+    /// Sends a system request bounded by [`Self::bound`] as a whole and returns the
     /// successful response's body; non-2xx statuses become errors.
     async fn exchange(&self, call: &Call, builder: RequestBuilder) -> Result<Bytes> {
         let mut response = builder
-            .timeout(self.timeout)
+            .timeout(self.bound(call))
             .send()
             .await
             .map_err(|e| self.transport_error(call, e))?;
@@ -309,7 +328,9 @@ impl HttpProvider {
         if error.is_timeout() {
             ProviderError::Timeout(format!(
                 "{} on {} did not finish within {:?}",
-                call.route, self.name, self.timeout
+                call.route,
+                self.name,
+                self.bound(call)
             ))
         } else {
             ProviderError::Unavailable {
@@ -499,7 +520,7 @@ impl Provider for HttpProvider {
     }
 
     async fn deploy(&self, spec: FunctionDeployment) -> Result<()> {
-        let call = Call::new(
+        let call = Call::write(
             "deploy",
             Target::Function(self.qualified(&spec.service, &spec.namespace)),
             "POST /system/functions",
@@ -511,7 +532,7 @@ impl Provider for HttpProvider {
     }
 
     async fn update(&self, spec: FunctionDeployment) -> Result<()> {
-        let call = Call::new(
+        let call = Call::write(
             "update",
             Target::Function(self.qualified(&spec.service, &spec.namespace)),
             "PUT /system/functions",
@@ -523,7 +544,7 @@ impl Provider for HttpProvider {
     }
 
     async fn delete(&self, function: &FunctionRef) -> Result<()> {
-        let call = Call::new(
+        let call = Call::write(
             "delete",
             Target::Function(self.qualified(&function.name, &function.namespace)),
             "DELETE /system/functions",
@@ -540,7 +561,7 @@ impl Provider for HttpProvider {
     }
 
     async fn scale(&self, function: &FunctionRef, replicas: u64) -> Result<()> {
-        let call = Call::new(
+        let call = Call::write(
             "scale",
             Target::Function(self.qualified(&function.name, &function.namespace)),
             "POST /system/scale-function/{name}",

@@ -57,6 +57,11 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// The level of the one log line written per invocation (`access_log`, default `debug`).
     pub access_log: AccessLog,
+    /// Bound on an invocation, request to response head, when set; else the larger of
+    /// `read_timeout` and `write_timeout`, as the Go SDK's proxy. Not read from the
+    /// environment: a program serving a provider that bounds invocations itself (the
+    /// federation's `upstream_timeout`) sets it.
+    pub invoke_timeout: Option<Duration>,
 }
 
 /// The level of the access log line written per invocation (`access_log`: `off`, `error`,
@@ -106,6 +111,7 @@ impl Default for ServerConfig {
             secret_mount_path: PathBuf::from(DEFAULT_SECRET_MOUNT_PATH),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             access_log: AccessLog::default(),
+            invoke_timeout: None,
         }
     }
 }
@@ -164,6 +170,13 @@ impl ServerConfig {
                 .map_err(|e| invalid("access_log", &value, e))?;
         }
         Ok(config)
+    }
+
+    /// How long the server waits for an invocation's response head before answering 504:
+    /// `invoke_timeout` when set, else `max(read_timeout, write_timeout)`.
+    pub fn invoke_bound(&self) -> Duration {
+        self.invoke_timeout
+            .unwrap_or(self.read_timeout.max(self.write_timeout))
     }
 
     /// The socket address to bind.

@@ -35,7 +35,9 @@ pub mod types;
 
 pub use config::{AccessLog, ConfigError, ServerConfig};
 pub use error::{BoxError, ProviderError, ResourceKind, Result};
-pub use provider::{Body, Capabilities, DynProvider, FunctionRef, LogRequest, LogStream, Provider};
+pub use provider::{
+    Body, Capabilities, DynProvider, FunctionRef, InvokeStart, LogRequest, LogStream, Provider,
+};
 pub use types::{
     DEFAULT_NAMESPACE, FunctionDeployment, FunctionNamespace, FunctionResources, FunctionStatus,
     FunctionUsage, GoJson, LogMessage, ProviderInfo, ScaleServiceRequest, Secret, VersionInfo,

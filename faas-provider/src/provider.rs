@@ -16,6 +16,15 @@ use crate::types::{
 /// Request and response bodies of invocations (streamed both ways).
 pub type Body = axum_core::body::Body;
 
+/// When the server received an invocation: set by the server
+/// ([`crate::server::router`]) in the extensions of every request it hands to
+/// [`Provider::invoke`]. The server answers 504 at this instant plus its invocation bound
+/// ([`crate::ServerConfig::invoke_bound`]); a provider that calls further (the federation)
+/// counts its own bound from here, so the deadline holds end to end and the 504 can name
+/// what was slow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvokeStart(pub std::time::Instant);
+
 /// A stream of log lines; it ends when the backend has no more (or, with `follow`, when dropped).
 pub type LogStream = BoxStream<'static, LogMessage>;
 
@@ -213,6 +222,15 @@ pub trait Provider: Send + Sync + 'static {
     /// What this provider supports (cheap; called per request).
     fn capabilities(&self) -> Capabilities;
 
+    /// What this provider supports for `function` (cheap, no I/O): [`Provider::capabilities`]
+    /// unless functions live on parts of different abilities (the federation answers with the
+    /// capabilities of the backend that owns `function`). The server checks scale requests
+    /// (scale to zero, `max_replicas`) against it.
+    fn capabilities_of(&self, function: &FunctionRef) -> Capabilities {
+        let _ = function;
+        self.capabilities()
+    }
+
     /// Name, orchestration and version (`GET /system/info`).
     async fn info(&self) -> Result<ProviderInfo>;
 
@@ -330,6 +348,9 @@ macro_rules! delegate_provider {
         impl<P: Provider + ?Sized> Provider for $ty {
             fn capabilities(&self) -> Capabilities {
                 (**self).capabilities()
+            }
+            fn capabilities_of(&self, function: &FunctionRef) -> Capabilities {
+                (**self).capabilities_of(function)
             }
             async fn info(&self) -> Result<ProviderInfo> {
                 (**self).info().await

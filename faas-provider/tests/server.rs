@@ -8,8 +8,8 @@ use axum::Router;
 use base64::Engine;
 use faas_provider::server::router;
 use faas_provider::{
-    Body, Capabilities, FunctionDeployment, FunctionRef, FunctionStatus, LogMessage, LogRequest,
-    LogStream, Provider, ProviderError, ProviderInfo, Result, Secret, ServerConfig,
+    Body, Capabilities, FunctionDeployment, FunctionRef, FunctionStatus, InvokeStart, LogMessage,
+    LogRequest, LogStream, Provider, ProviderError, ProviderInfo, Result, Secret, ServerConfig,
 };
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -63,6 +63,10 @@ impl Provider for Stub {
             "deploy {}.{} {}",
             spec.service, spec.namespace, spec.image
         ));
+        if spec.service == "slow" {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            self.record("deployed slow".into());
+        }
         if spec.service == "known" {
             return Err(ProviderError::function_exists(&FunctionRef::new(
                 spec.service,
@@ -88,6 +92,13 @@ impl Provider for Stub {
         function: &FunctionRef,
         request: http::Request<Body>,
     ) -> Result<http::Response<Body>> {
+        if function.name == "sleepy" {
+            // The server says when the call arrived, so a provider can keep its deadline.
+            if request.extensions().get::<InvokeStart>().is_none() {
+                return Err(ProviderError::invalid("no InvokeStart"));
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        }
         Self::known(function)?;
         let (parts, body) = request.into_parts();
         let body = body.collect().await.unwrap().to_bytes();
@@ -604,4 +615,47 @@ async fn every_invocation_has_a_call_id_kept_or_created_and_returned() {
 
     let system = send(&app, "GET", "/system/functions", "").await;
     assert!(!system.1.contains_key("x-call-id"));
+}
+
+#[tokio::test]
+async fn a_write_completes_when_its_caller_goes_away() {
+    let (app, stub) = app(&ServerConfig::default());
+    let body = r#"{"service":"slow","image":"img"}"#;
+    // The caller gives up before the provider is done: the request future is dropped.
+    let gave_up = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        send(&app, "POST", "/system/functions", body),
+    )
+    .await;
+    assert!(
+        gave_up.is_err(),
+        "the deploy takes longer than the caller waits"
+    );
+    let limit = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !stub.calls().contains(&"deployed slow".to_string()) {
+        assert!(
+            std::time::Instant::now() < limit,
+            "the deploy was dropped halfway: {:?}",
+            stub.calls()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn invocations_are_bounded_by_invoke_timeout_when_set() {
+    let config = ServerConfig {
+        invoke_timeout: Some(std::time::Duration::from_millis(200)),
+        ..ServerConfig::default()
+    };
+    assert_eq!(
+        ServerConfig::default().invoke_bound(),
+        std::time::Duration::from_secs(10),
+        "else max(read_timeout, write_timeout), as the Go SDK"
+    );
+    let (app, _) = app(&config);
+    let (status, headers, body) = send(&app, "POST", "/function/sleepy", "x").await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert_eq!(headers["x-openfaas-internal"], "proxy");
+    assert!(body.contains("200ms"), "{body}");
 }

@@ -12,7 +12,24 @@ use provider_memory::MemoryProvider;
 #[cfg(feature = "lambda")]
 use provider_lambda::launch::Launch;
 
-use crate::config::{BackendConfig, BackendSpec, CapabilityOverrides, ConfigError};
+use crate::config::{
+    BackendConfig, BackendSpec, CapabilityOverrides, ConfigError, DEFAULT_DEPLOY_TIMEOUT,
+    DEFAULT_INVOKE_TIMEOUT, Timeouts,
+};
+
+/// How much longer a remote backend's client waits than the federation's own bounds: the
+/// federation, counting from the request's arrival, is the one that answers 504 (naming the
+/// setting), and a cut write's request stays open a little longer for the remote to finish.
+const CLIENT_SLACK: Duration = Duration::from_secs(1);
+
+const DEFAULT_DEPLOY: Bound = Bound {
+    limit: DEFAULT_DEPLOY_TIMEOUT,
+    setting: "deploy_timeout",
+};
+const DEFAULT_INVOKE: Bound = Bound {
+    limit: DEFAULT_INVOKE_TIMEOUT,
+    setting: "upstream_timeout",
+};
 
 /// What kind of provider a backend is (reported in `/system/info` and logs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +42,30 @@ pub enum BackendKind {
     Http,
 }
 
+/// A bound on one kind of call to a backend and the setting it comes from (named in 504s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bound {
+    /// How long.
+    pub limit: Duration,
+    /// The setting that says so: `deploy_timeout` or `upstream_timeout` (federation-wide), or
+    /// the backend's own `deploy_timeout` or `invoke_timeout`.
+    pub setting: &'static str,
+}
+
+impl fmt::Display for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} ({})", self.limit, self.setting)
+    }
+}
+
 /// One backend of a [`crate::FederatedProvider`].
 pub struct Backend {
     name: Arc<String>,
     kind: BackendKind,
     provider: Arc<dyn Provider>,
     timeout: Duration,
+    deploy_timeout: Bound,
+    invoke_timeout: Bound,
     capabilities: RwLock<Capabilities>,
     /// For remote backends: the client to probe capabilities with, and the configured overrides.
     probe: Option<(HttpProvider, CapabilityOverrides)>,
@@ -43,6 +78,8 @@ impl fmt::Debug for Backend {
             .field("name", &self.name)
             .field("kind", &self.kind)
             .field("timeout", &self.timeout)
+            .field("deploy_timeout", &self.deploy_timeout)
+            .field("invoke_timeout", &self.invoke_timeout)
             .field("capabilities", &self.capabilities())
             .finish_non_exhaustive()
     }
@@ -58,6 +95,8 @@ impl Backend {
             kind: BackendKind::InProcess,
             provider,
             timeout: crate::config::DEFAULT_BACKEND_TIMEOUT,
+            deploy_timeout: DEFAULT_DEPLOY,
+            invoke_timeout: DEFAULT_INVOKE,
             capabilities: RwLock::new(capabilities),
             probe: None,
             probed: AtomicBool::new(true),
@@ -81,21 +120,64 @@ impl Backend {
             kind: BackendKind::Http,
             provider: Arc::new(remote.clone()),
             timeout: crate::config::DEFAULT_BACKEND_TIMEOUT,
+            deploy_timeout: DEFAULT_DEPLOY,
+            invoke_timeout: DEFAULT_INVOKE,
             capabilities: RwLock::new(capabilities),
             probe: Some((remote, overrides)),
             probed: AtomicBool::new(false),
         }
     }
 
-    /// Bound on each system call to this backend and on its part of fan-outs (default 10 s).
+    /// Bound on each read from this backend and on its part of fan-outs (default 10 s).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// The backend a configuration entry describes. In-process docker (and lambda) backends
-    /// are connected here: a Docker Engine that cannot be reached fails the build.
-    pub async fn from_config(config: &BackendConfig) -> Result<Self, ConfigError> {
+    /// How long a caller waits for a write that does work here (deploy, update, delete,
+    /// scale; default [`DEFAULT_DEPLOY_TIMEOUT`], setting `deploy_timeout`). The write itself
+    /// is not cut: it completes in the background (for a remote backend, within its client's
+    /// own deploy timeout, which [`Backend::from_config`] sets a second above this bound).
+    pub fn with_deploy_timeout(mut self, bound: Bound) -> Self {
+        self.deploy_timeout = bound;
+        self
+    }
+
+    /// This backend's invocation deadline, counted from the request's arrival
+    /// ([`faas_provider::InvokeStart`]; default [`DEFAULT_INVOKE_TIMEOUT`], setting
+    /// `upstream_timeout`).
+    pub fn with_invoke_timeout(mut self, bound: Bound) -> Self {
+        self.invoke_timeout = bound;
+        self
+    }
+
+    /// The backend a configuration entry describes, its unset bounds taken from `timeouts`.
+    /// In-process docker (and lambda) backends are connected here: a Docker Engine that cannot
+    /// be reached fails the build.
+    pub async fn from_config(
+        config: &BackendConfig,
+        timeouts: &Timeouts,
+    ) -> Result<Self, ConfigError> {
+        let deploy = match config.deploy_timeout {
+            Some(limit) => Bound {
+                limit,
+                setting: "this backend's deploy_timeout",
+            },
+            None => Bound {
+                limit: timeouts.deploy,
+                setting: "deploy_timeout",
+            },
+        };
+        let invoke = match config.invoke_timeout {
+            Some(limit) => Bound {
+                limit,
+                setting: "this backend's invoke_timeout",
+            },
+            None => Bound {
+                limit: timeouts.upstream,
+                setting: "upstream_timeout",
+            },
+        };
         let failed = |e: &dyn fmt::Display| {
             ConfigError::Invalid(format!(
                 "backend {} ({}): {e}",
@@ -126,7 +208,8 @@ impl Backend {
                 let mut client = HttpProvider::new(url)
                     .map_err(|e| failed(&e))?
                     .with_timeout(config.timeout)
-                    .with_invoke_timeout(config.invoke_timeout);
+                    .with_deploy_timeout(deploy.limit + CLIENT_SLACK)
+                    .with_invoke_timeout(invoke.limit + CLIENT_SLACK);
                 if let Some(credentials) = credentials {
                     client = client
                         .with_basic_auth(credentials.user.clone(), credentials.password.clone());
@@ -134,7 +217,10 @@ impl Backend {
                 Self::remote(config.name.clone(), client, config.capabilities.clone())
             }
         };
-        Ok(backend.with_timeout(config.timeout))
+        Ok(backend
+            .with_timeout(config.timeout)
+            .with_deploy_timeout(deploy)
+            .with_invoke_timeout(invoke))
     }
 
     /// An in-process backend named and overridden as `config` says.
@@ -167,9 +253,19 @@ impl Backend {
         &self.provider
     }
 
-    /// Bound on each system call.
+    /// Bound on each read.
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// How long a caller waits for a write that does work here.
+    pub fn deploy_timeout(&self) -> Bound {
+        self.deploy_timeout
+    }
+
+    /// This backend's invocation deadline.
+    pub fn invoke_timeout(&self) -> Bound {
+        self.invoke_timeout
     }
 
     /// What it supports, as last learned.

@@ -69,7 +69,7 @@ pub mod scaling;
 pub mod server;
 pub mod triggers;
 
-pub use backends::{Backend, BackendKind};
+pub use backends::{Backend, BackendKind, Bound};
 pub use config::{BackendConfig, BackendSpec, ConfigError, ConfigSources, FederationConfig};
 pub use provider::{
     DEFAULT_MIN_REBUILD_INTERVAL, FederatedProvider, ListReport, ORCHESTRATION, PROVIDER_NAME,

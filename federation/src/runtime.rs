@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use faas_provider::{FunctionRef, Provider, ServerConfig};
+use faas_provider::{Provider, ServerConfig};
 use http::Method;
 use prometheus_client::registry::Registry;
 
@@ -88,12 +88,10 @@ impl Runtime {
         federation.start().await;
         let mut tasks = vec![federation.spawn_monitor(config.health_interval)];
 
-        let owner = federation.clone();
-        let scaler = Arc::new(
-            Scaler::new(federation.clone(), config.settings.scaling.clone()).with_capabilities(
-                Arc::new(move |function: &FunctionRef| owner.capabilities_of(function)),
-            ),
-        );
+        let scaler = Arc::new(Scaler::new(
+            federation.clone(),
+            config.settings.scaling.clone(),
+        ));
         scaler.register_metrics(registry);
         tasks.push(scaler.spawn());
         let top: Arc<dyn Provider> = scaler.clone();
@@ -151,7 +149,9 @@ impl Runtime {
 
     /// Every route: the OpenFaaS provider API over [`Runtime::provider`] (with `/metrics`
     /// exporting `registry`), `/async-function/...`, the missing-backends header, and a hook
-    /// that refreshes the trigger bindings after every deploy, update and delete.
+    /// that refreshes the trigger bindings after every deploy, update and delete. Invocations
+    /// are bounded by the invocation deadline (`upstream_timeout`, or a backend's
+    /// `invoke_timeout`), not by `server`'s `read_timeout`/`write_timeout`.
     pub fn router(&self, server: &ServerConfig, registry: Registry) -> Router {
         let async_routes = accept::routes(
             self.provider(),
@@ -159,8 +159,14 @@ impl Runtime {
             self.config.settings.async_calls.clone(),
             self.queue_metrics.clone(),
         );
+        // The federation bounds each invocation by its backend's deadline and names the backend
+        // when it cuts one; the server's own bound is the longest of them, never shorter.
+        let server = ServerConfig {
+            invoke_timeout: Some(self.federation.invoke_bound()),
+            ..server.clone()
+        };
         let mut router =
-            crate::server::router(self.provider(), server, registry).merge(async_routes);
+            crate::server::router(self.provider(), &server, registry).merge(async_routes);
         if let Some(lambda_api) = &self.config.settings.lambda_api {
             let mut lambda_api = lambda_api.clone();
             lambda_api.lambda_backends = self

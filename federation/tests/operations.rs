@@ -44,11 +44,11 @@ fn check_config_prints_the_backends_or_the_errors() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.contains("backend local: kind memory, in-process, timeout 10s, invoke_timeout 1m\n"),
+        stdout.contains("backend local: kind memory, in-process, timeout 10s, invoke_timeout 1m, deploy_timeout 10m\n"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("backend remote (default): kind http, http://127.0.0.1:9, timeout 3s, invoke_timeout 1m\n"),
+        stdout.contains("backend remote (default): kind http, http://127.0.0.1:9, timeout 3s, invoke_timeout 1m, deploy_timeout 10m\n"),
         "{stdout}"
     );
 

@@ -46,6 +46,8 @@ pub(super) struct Call {
     pub(super) route: &'static str,
     /// An optional route (secrets, logs, namespaces): a router 404 means "not implemented".
     pub(super) optional: bool,
+    /// A write that does work (deploy, update, delete, scale): bounded by the deploy timeout.
+    pub(super) write: bool,
 }
 
 impl Call {
@@ -55,6 +57,14 @@ impl Call {
             target,
             route,
             optional: false,
+            write: false,
+        }
+    }
+
+    pub(super) fn write(operation: &'static str, target: Target, route: &'static str) -> Self {
+        Self {
+            write: true,
+            ..Self::new(operation, target, route)
         }
     }
 
@@ -193,6 +203,7 @@ mod tests {
             target: Target::Secret("s".into()),
             route: "PUT /system/secrets",
             optional,
+            write: false,
         }
     }
 

@@ -10,7 +10,7 @@ use super::AppState;
 use super::error::{invoke_error, text_response};
 use crate::headers::{INTERNAL_HEADER, INVOKE_ERROR_HEADER, strip_hop_by_hop};
 use crate::types::name::{is_dns1123_label, validate_namespace};
-use crate::{FunctionRef, ProviderError};
+use crate::{FunctionRef, InvokeStart, ProviderError};
 
 /// Methods the proxy forwards; any other answers 405 (Go SDK behaviour).
 const METHODS: [Method; 7] = [
@@ -99,11 +99,14 @@ pub(crate) async fn invoke(State(state): State<AppState>, request: Request) -> R
     }
     let request_content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
 
-    let timeout = state.config.read_timeout.max(state.config.write_timeout);
+    let timeout = state.config.invoke_bound();
+    let started = std::time::Instant::now();
+    parts.extensions.insert(InvokeStart(started));
     let call = state
         .provider
         .invoke(&function, http::Request::from_parts(parts, body));
-    let result = match tokio::time::timeout(timeout, call).await {
+    let deadline = tokio::time::Instant::from_std(started) + timeout;
+    let result = match tokio::time::timeout_at(deadline, call).await {
         Ok(result) => result,
         Err(_) => Err(ProviderError::Timeout(format!(
             "{function} did not answer within {timeout:?}"

@@ -3,6 +3,9 @@
 //! Handlers validate names and fill the default namespace, call the provider, and return a
 //! success status; every failure is a [`ProviderError`] rendered by `server::error`.
 
+use std::future::Future;
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -16,12 +19,27 @@ use crate::types::name::{
 use crate::types::{
     DeleteFunctionRequest, FunctionNamespace, LABEL_OPENFAAS_NAMESPACE, ScaleServiceRequest,
 };
-use crate::{FunctionDeployment, FunctionRef, ProviderError, Result, Secret};
+use crate::{FunctionDeployment, FunctionRef, Provider, ProviderError, Result, Secret};
 
 /// Success of a mutation: 202 with an empty body (faas-cli and the certifier accept 200/202;
 /// never 204, which both treat as an error on delete).
 fn accepted() -> Response {
     StatusCode::ACCEPTED.into_response()
+}
+
+/// Runs a write (deploy, update, delete, scale) on a task of its own, so that it completes
+/// even when the caller goes away meanwhile (a client that gives up, a federation that
+/// answered 504 at its `deploy_timeout`): a deploy dropped halfway could leave a half-made
+/// function behind.
+async fn run_to_completion<F, Fut>(state: &AppState, write: F) -> Result<()>
+where
+    F: FnOnce(Arc<dyn Provider>) -> Fut,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    match tokio::spawn(write(state.provider.clone())).await {
+        Ok(result) => result,
+        Err(error) => Err(ProviderError::backend("provider", error)),
+    }
 }
 
 impl AppState {
@@ -69,7 +87,7 @@ pub(crate) async fn deploy(
     GoJsonBody(mut spec): GoJsonBody<FunctionDeployment>,
 ) -> Result<Response> {
     validate_deployment(&state, &mut spec)?;
-    state.provider.deploy(spec).await?;
+    run_to_completion(&state, |p| async move { p.deploy(spec).await }).await?;
     Ok(accepted())
 }
 
@@ -78,7 +96,7 @@ pub(crate) async fn update(
     GoJsonBody(mut spec): GoJsonBody<FunctionDeployment>,
 ) -> Result<Response> {
     validate_deployment(&state, &mut spec)?;
-    state.provider.update(spec).await?;
+    run_to_completion(&state, |p| async move { p.update(spec).await }).await?;
     Ok(accepted())
 }
 
@@ -96,10 +114,8 @@ pub(crate) async fn delete(
     let query = QueryParams::parse(query.as_deref());
     let namespace =
         state.namespace([Some(request.namespace.as_str()), query.first("namespace")])?;
-    state
-        .provider
-        .delete(&FunctionRef::new(request.function_name, namespace))
-        .await?;
+    let function = FunctionRef::new(request.function_name, namespace);
+    run_to_completion(&state, |p| async move { p.delete(&function).await }).await?;
     Ok(accepted())
 }
 
@@ -135,7 +151,8 @@ pub(crate) async fn scale(
     let query = QueryParams::parse(query.as_deref());
     let namespace =
         state.namespace([Some(request.namespace.as_str()), query.first("namespace")])?;
-    let caps = state.provider.capabilities();
+    let function = FunctionRef::new(name, namespace);
+    let caps = state.provider.capabilities_of(&function);
     if request.replicas == 0 && !caps.scale_to_zero {
         return Err(ProviderError::invalid(
             "replicas must be > 0: this provider does not scale to zero",
@@ -148,10 +165,11 @@ pub(crate) async fn scale(
             "replicas must be <= {max} for this provider"
         )));
     }
-    state
-        .provider
-        .scale(&FunctionRef::new(name, namespace), request.replicas)
-        .await?;
+    let replicas = request.replicas;
+    run_to_completion(&state, move |p| async move {
+        p.scale(&function, replicas).await
+    })
+    .await?;
     Ok(accepted())
 }
 

@@ -12,7 +12,7 @@ use super::error::{ConfigError, invalid};
 use super::kinds::{self, KNOWN_KINDS, Table};
 use super::model::{
     BackendConfig, BackendSpec, CapabilityOverrides, Credentials, DEFAULT_BACKEND_TIMEOUT,
-    DEFAULT_HEALTH_INTERVAL, DEFAULT_INVOKE_TIMEOUT, FederationConfig,
+    DEFAULT_HEALTH_INTERVAL, FederationConfig,
 };
 use super::settings::Settings;
 
@@ -86,6 +86,7 @@ struct FileBackend {
     password_file: Option<PathBuf>,
     timeout: Option<DurationValue>,
     invoke_timeout: Option<DurationValue>,
+    deploy_timeout: Option<DurationValue>,
     #[serde(default)]
     capabilities: CapabilityOverrides,
     #[serde(flatten)]
@@ -211,14 +212,19 @@ fn backend_from_file(
         None => DEFAULT_BACKEND_TIMEOUT,
     };
     let invoke_timeout = match raw.invoke_timeout {
-        Some(v) => v.parse(&what("invoke_timeout"))?,
-        None => DEFAULT_INVOKE_TIMEOUT,
+        Some(v) => Some(v.parse(&what("invoke_timeout"))?),
+        None => None,
+    };
+    let deploy_timeout = match raw.deploy_timeout {
+        Some(v) => Some(v.parse(&what("deploy_timeout"))?),
+        None => None,
     };
     Ok(BackendConfig {
         name,
         spec,
         timeout,
         invoke_timeout,
+        deploy_timeout,
         capabilities: raw.capabilities,
     })
 }

@@ -21,8 +21,9 @@
 //! url = "http://127.0.0.1:8081"
 //! user = "admin"                      # basic auth sent on /system/* calls
 //! password_file = "k8s-password"      # or password = "..."; relative to this file's directory
-//! timeout = "10s"                     # bound on each system call (integer seconds or Go duration)
-//! invoke_timeout = "60s"              # bound on each invocation
+//! timeout = "10s"                     # bound on each read (integer seconds or Go duration)
+//! deploy_timeout = "10m"              # optional: this backend's `deploy_timeout`
+//! invoke_timeout = "60s"              # optional: this backend's `upstream_timeout`
 //! [backends.capabilities]             # optional: what probing cannot observe, or overrides
 //! scale_to_zero = true
 //!
@@ -53,7 +54,8 @@
 //! `secret_mount_path`) come from [`faas_provider::ServerConfig::from_env`], as for every
 //! provider of this workspace; `--port` and `--bind` override them.
 //!
-//! Modules, each using only those listed before it: `error` ([`ConfigError`]), `model` (the types
+//! Modules, each using only those listed before it: `error` ([`ConfigError`]), `timeouts`
+//! ([`Timeouts`]), `settings`, `model` (the types
 //! above), `validate`, `kinds` (backend kinds and the hand-off of provider tables), `file`
 //! (the TOML schema), `load` ([`ConfigSources`] and faas-federation's provider URLs).
 
@@ -64,6 +66,7 @@ mod load;
 mod model;
 mod settings;
 mod summary;
+mod timeouts;
 mod validate;
 
 #[cfg(test)]
@@ -74,6 +77,7 @@ pub use kinds::KNOWN_KINDS;
 pub use load::ConfigSources;
 pub use model::{
     BackendConfig, BackendSpec, CapabilityOverrides, Credentials, DEFAULT_BACKEND_NAME,
-    DEFAULT_BACKEND_TIMEOUT, DEFAULT_HEALTH_INTERVAL, DEFAULT_INVOKE_TIMEOUT, FederationConfig,
+    DEFAULT_BACKEND_TIMEOUT, DEFAULT_HEALTH_INTERVAL, FederationConfig,
 };
 pub use settings::{NatsConfig, SETTINGS, Settings};
+pub use timeouts::{DEFAULT_DEPLOY_TIMEOUT, DEFAULT_INVOKE_TIMEOUT, Timeouts};

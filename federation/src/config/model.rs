@@ -13,8 +13,6 @@ use super::settings::Settings;
 pub const DEFAULT_BACKEND_NAME: &str = "local";
 /// Default bound on a backend's system call (and on its part of a fan-out).
 pub const DEFAULT_BACKEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default bound on an invocation through a remote backend.
-pub const DEFAULT_INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default interval of the backend health check (metrics, capability re-probe).
 pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -124,10 +122,12 @@ pub struct BackendConfig {
     pub name: String,
     /// What it is.
     pub spec: BackendSpec,
-    /// Bound on each system call (and on its part of fan-outs).
+    /// Bound on each read (status, lists) and on its part of fan-outs.
     pub timeout: Duration,
-    /// Bound on each invocation (remote backends).
-    pub invoke_timeout: Duration,
+    /// This backend's invocation deadline (`invoke_timeout`; unset: `upstream_timeout`).
+    pub invoke_timeout: Option<Duration>,
+    /// This backend's bound on writes (`deploy_timeout`; unset: the federation's).
+    pub deploy_timeout: Option<Duration>,
     /// Capabilities stated in the file.
     pub capabilities: CapabilityOverrides,
 }
@@ -139,7 +139,8 @@ impl BackendConfig {
             name: name.into(),
             spec: BackendSpec::Memory,
             timeout: DEFAULT_BACKEND_TIMEOUT,
-            invoke_timeout: DEFAULT_INVOKE_TIMEOUT,
+            invoke_timeout: None,
+            deploy_timeout: None,
             capabilities: CapabilityOverrides::default(),
         }
     }
@@ -153,7 +154,8 @@ impl BackendConfig {
                 credentials: None,
             },
             timeout: DEFAULT_BACKEND_TIMEOUT,
-            invoke_timeout: DEFAULT_INVOKE_TIMEOUT,
+            invoke_timeout: None,
+            deploy_timeout: None,
             capabilities: CapabilityOverrides::default(),
         }
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use faas_provider::config::{parse_bool, parse_duration};
 
+use super::timeouts::Timeouts;
 use crate::lambda_api::{LambdaApiConfig, ZipImportConfig};
 use crate::queue::{AsyncConfig, JetStreamSettings};
 use crate::scaling::ScalingConfig;
@@ -53,6 +54,8 @@ pub const SETTINGS: &[&str] = &[
     "lambda_import_entrypoint",
     "lambda_import_insecure",
     "lambda_import_docker_config",
+    "deploy_timeout",
+    "upstream_timeout",
 ];
 
 /// NATS: the durable queue and the subject triggers (both on when `nats_url` is set).
@@ -76,6 +79,8 @@ pub struct Settings {
     /// The AWS Lambda API on the same listener (on by default; `lambda_api = false` removes
     /// it).
     pub lambda_api: Option<LambdaApiConfig>,
+    /// `deploy_timeout` and `upstream_timeout` (each backend may override them).
+    pub timeouts: Timeouts,
 }
 
 impl Default for Settings {
@@ -85,6 +90,7 @@ impl Default for Settings {
             async_calls: AsyncConfig::default(),
             nats: None,
             lambda_api: Some(LambdaApiConfig::default()),
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -252,6 +258,8 @@ impl Settings {
             "lambda_import_docker_config" => {
                 self.zip_import(key)?.docker_config = Some(text.into());
             }
+            "deploy_timeout" => self.timeouts.deploy = duration(key, text)?,
+            "upstream_timeout" => self.timeouts.upstream = duration(key, text)?,
             other => {
                 return Err(format!(
                     "unknown setting {other:?} (known: default_backend, health_interval, backends, {})",
@@ -316,6 +324,8 @@ mod tests {
             ("lambda_import_entrypoint", "/opt/faas-lambda-entrypoint"),
             ("lambda_import_insecure", "true"),
             ("lambda_import_docker_config", "/etc/faas/config.json"),
+            ("deploy_timeout", "15m"),
+            ("upstream_timeout", "2m"),
         ];
         assert_eq!(pairs.len(), SETTINGS.len(), "every setting is exercised");
         settings.apply(&table(&pairs)).unwrap();
@@ -362,6 +372,8 @@ mod tests {
                 docker_config: Some("/etc/faas/config.json".into()),
             })
         );
+        assert_eq!(settings.timeouts.deploy, Duration::from_secs(900));
+        assert_eq!(settings.timeouts.upstream, Duration::from_secs(120));
         let nats = settings.nats.unwrap();
         assert_eq!(nats.jetstream.url, "nats://127.0.0.1:4222");
         assert_eq!(

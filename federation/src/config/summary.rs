@@ -62,12 +62,21 @@ impl FederationConfig {
             };
             let _ = writeln!(
                 out,
-                "backend {name}{default}: kind {kind}, {location}, timeout {timeout}, invoke_timeout {invoke}",
+                "backend {name}{default}: kind {kind}, {location}, timeout {timeout}, invoke_timeout {invoke}, deploy_timeout {deploy}",
                 name = backend.name,
                 kind = backend.spec.kind(),
                 location = location(backend),
                 timeout = text(backend.timeout),
-                invoke = text(backend.invoke_timeout),
+                invoke = text(
+                    backend
+                        .invoke_timeout
+                        .unwrap_or(self.settings.timeouts.upstream)
+                ),
+                deploy = text(
+                    backend
+                        .deploy_timeout
+                        .unwrap_or(self.settings.timeouts.deploy)
+                ),
             );
         }
         let _ = writeln!(out, "health_interval {}", text(self.health_interval));
@@ -94,8 +103,8 @@ mod tests {
         let config = FederationConfig::from_toml(text, std::path::Path::new(".")).unwrap();
         assert_eq!(
             config.summary(),
-            "backend local: kind memory, in-process, timeout 10s, invoke_timeout 1m\n\
-             backend remote (default): kind http, http://127.0.0.1:8081, timeout 2s, invoke_timeout 1h30m\n\
+            "backend local: kind memory, in-process, timeout 10s, invoke_timeout 1m, deploy_timeout 10m\n\
+             backend remote (default): kind http, http://127.0.0.1:8081, timeout 2s, invoke_timeout 1h30m, deploy_timeout 10m\n\
              health_interval 5s\n"
         );
     }

@@ -28,6 +28,7 @@ fn a_full_file_parses() {
         password_file = "pw"
         timeout = "1500ms"
         invoke_timeout = 30
+        deploy_timeout = "20m"
         [backends.capabilities]
         scale_to_zero = true
         max_replicas = 5
@@ -40,7 +41,9 @@ fn a_full_file_parses() {
     assert_eq!(config.health_interval, Duration::from_secs(2));
     let k8s = &config.backends[1];
     assert_eq!(k8s.timeout, Duration::from_millis(1500));
-    assert_eq!(k8s.invoke_timeout, Duration::from_secs(30));
+    assert_eq!(k8s.invoke_timeout, Some(Duration::from_secs(30)));
+    assert_eq!(k8s.deploy_timeout, Some(Duration::from_secs(1200)));
+    assert_eq!(config.backends[0].deploy_timeout, None, "the federation's");
     assert_eq!(k8s.capabilities.scale_to_zero, Some(true));
     assert_eq!(k8s.capabilities.max_replicas, Some(5));
     match &k8s.spec {

@@ -2,6 +2,7 @@
 //! names, positive timeouts and a default backend that is one of them.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use super::error::{ConfigError, invalid};
 use super::model::FederationConfig;
@@ -22,7 +23,8 @@ impl FederationConfig {
                     backend.name
                 )));
             }
-            if backend.timeout.is_zero() || backend.invoke_timeout.is_zero() {
+            let optional = [backend.invoke_timeout, backend.deploy_timeout];
+            if backend.timeout.is_zero() || optional.iter().flatten().any(Duration::is_zero) {
                 return Err(invalid(format!(
                     "backend {}: timeouts must be greater than zero",
                     backend.name

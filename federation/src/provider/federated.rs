@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use prometheus_client::registry::Registry;
 
-use faas_provider::{Capabilities, FunctionRef, ProviderError, Result};
+use faas_provider::{FunctionRef, ProviderError, Result};
 
 use crate::backends::Backend;
 use crate::cache::{BackendIndex, RoutingTable};
@@ -42,8 +42,13 @@ pub const DEFAULT_MIN_REBUILD_INTERVAL: Duration = Duration::from_secs(1);
 ///   mutations to every backend supporting them. Fan-outs are idempotent: 409/404 only when
 ///   every backend says so; a partial earlier fan-out is completed (see the crate README).
 /// - **Capabilities** are the default backend's: that is where un-annotated functions (what
-///   clients and the conformance suite deploy) live. Functions routed elsewhere get what their
-///   backend supports.
+///   clients and the conformance suite deploy) live. Per function
+///   ([`Provider::capabilities_of`](faas_provider::Provider::capabilities_of)), scale to zero
+///   and `max_replicas` are the owning backend's, and scale requests and deploys are checked
+///   against them.
+/// - **Bounds.** Reads are bounded by the backend's `timeout` (503 naming it), writes that do
+///   work by its `deploy_timeout` (504; the write completes in the background), invocations by
+///   its invocation deadline (`upstream_timeout`, counted from the request's arrival; 504).
 /// - **Health** (`/healthz`) stays OK while backends are down: it reports the federation's own
 ///   liveness; backend health is in the `federation_backend_up` metric.
 pub struct FederatedProvider {
@@ -122,7 +127,7 @@ impl FederatedProvider {
     pub async fn from_config(config: &FederationConfig) -> Result<Self, ConfigError> {
         let mut backends = Vec::with_capacity(config.backends.len());
         for backend in &config.backends {
-            backends.push(Backend::from_config(backend).await?);
+            backends.push(Backend::from_config(backend, &config.settings.timeouts).await?);
         }
         Self::new(backends, &config.default_backend)
     }
@@ -158,14 +163,15 @@ impl FederatedProvider {
         self.table.get(function).map(|i| self.names[i].as_str())
     }
 
-    /// The capabilities of the backend that owns `function` (the default backend's when the
-    /// routing table does not know it yet), so scale to zero and `max_replicas` are judged by
-    /// the function's own backend (no I/O).
-    pub fn capabilities_of(&self, function: &FunctionRef) -> Capabilities {
-        match self.table.get(function) {
-            Some(index) => self.backends[index].capabilities(),
-            None => self.default_backend().capabilities(),
-        }
+    /// The longest invocation deadline of any backend: what the server in front should bound
+    /// invocations by ([`faas_provider::ServerConfig::invoke_timeout`]) so that the
+    /// federation, which knows which backend was slow, is the one that answers 504.
+    pub fn invoke_bound(&self) -> Duration {
+        self.backends
+            .iter()
+            .map(|b| b.invoke_timeout().limit)
+            .max()
+            .unwrap_or(crate::config::DEFAULT_INVOKE_TIMEOUT)
     }
 
     /// Every route (function → backend name), sorted (no I/O).
@@ -192,6 +198,38 @@ impl FederatedProvider {
                 backend: backend.name().to_string(),
                 reason: format!("no answer to {operation} within {:?}", backend.timeout()),
             }),
+        };
+        self.observe(backend, operation, &result, started);
+        result
+    }
+
+    /// Runs one write that does work on `backend` (deploy, update, delete, scale) on a task of
+    /// its own, and waits for it up to the backend's `deploy_timeout`. Past that the caller
+    /// gets `Timeout` (504) naming the backend and the bound, and the write goes on in the
+    /// background until the backend answers: it is never dropped halfway, so the function
+    /// ends up as the backend makes it (deployed, or refused by the backend), never half made.
+    pub(super) async fn write<T: Send + 'static>(
+        &self,
+        backend: &Backend,
+        operation: &'static str,
+        function: &FunctionRef,
+        write: impl Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        let started = Instant::now();
+        let bound = backend.deploy_timeout();
+        let task = tokio::spawn(write);
+        let result = match tokio::time::timeout(bound.limit, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join)) => Err(ProviderError::backend(backend.name(), join)),
+            Err(_) => {
+                let name = backend.name().to_string();
+                let function = function.clone();
+                tracing::warn!(backend = %name, %function, operation, %bound, "write cut; it goes on in the background");
+                Err(ProviderError::Timeout(format!(
+                    "backend {name} did not finish {operation} of {function} within {bound}; \
+                     the backend goes on with it in the background"
+                )))
+            }
         };
         self.observe(backend, operation, &result, started);
         result

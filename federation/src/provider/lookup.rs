@@ -235,4 +235,34 @@ impl FederatedProvider {
             other => other,
         }
     }
+
+    /// [`Self::with_owner`] for a write that does work ([`FederatedProvider::write`]): `call`
+    /// gets the owning backend, may refuse (e.g. a replica count beyond what that backend
+    /// accepts), and returns a future that owns what it needs.
+    pub(super) async fn with_owner_write<T: Send + 'static>(
+        &self,
+        function: &FunctionRef,
+        operation: &'static str,
+        call: impl Fn(&Backend) -> Result<BoxFuture<'static, Result<T>>>,
+    ) -> Result<T> {
+        let first = self.resolve(function).await?;
+        let backend = &self.backends[first];
+        match self
+            .write(backend, operation, function, call(backend)?)
+            .await
+        {
+            Err(error) if error.is_not_found() => {
+                self.table.evict(function, first);
+                match self.locate(function).await {
+                    Located::Found(second) if second != first => {
+                        let backend = &self.backends[second];
+                        self.write(backend, operation, function, call(backend)?)
+                            .await
+                    }
+                    _ => Err(error),
+                }
+            }
+            other => other,
+        }
+    }
 }

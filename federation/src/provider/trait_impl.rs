@@ -15,14 +15,60 @@ use faas_provider::{
 use super::federated::{FederatedProvider, ORCHESTRATION, PROVIDER_NAME, is_refusal};
 use super::lookup::Located;
 use super::merge::{no_repair, repair_with};
+use crate::backends::Backend;
 use crate::cache::BackendIndex;
 use crate::fanout;
+use crate::scaling::LABEL_MIN;
+
+/// Refuses a replica count the owning backend does not accept, naming it.
+fn check_replicas(backend: &Backend, function: &FunctionRef, replicas: u64) -> Result<()> {
+    let caps = backend.capabilities();
+    if replicas == 0 && !caps.scale_to_zero {
+        return Err(ProviderError::invalid(format!(
+            "{function}: replicas must be > 0: backend {} does not scale to zero",
+            backend.name()
+        )));
+    }
+    match caps.max_replicas {
+        Some(max) if replicas > max => Err(ProviderError::invalid(format!(
+            "{function}: {replicas} replicas is more than backend {} accepts (max_replicas {max})",
+            backend.name()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a deployment whose `com.openfaas.scale.min` is above what its backend accepts.
+fn check_min_replicas(backend: &Backend, spec: &FunctionDeployment) -> Result<()> {
+    let min = spec
+        .labels
+        .as_ref()
+        .and_then(|labels| labels.get(LABEL_MIN))
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    match (min, backend.capabilities().max_replicas) {
+        (Some(min), Some(max)) if min > max => Err(ProviderError::invalid(format!(
+            "{LABEL_MIN} is {min}: more than backend {} accepts (max_replicas {max})",
+            backend.name()
+        ))),
+        _ => Ok(()),
+    }
+}
 
 #[async_trait]
 impl Provider for FederatedProvider {
     /// The default backend's capabilities (where un-annotated functions go).
     fn capabilities(&self) -> Capabilities {
         self.backends[self.default].capabilities()
+    }
+
+    /// The capabilities of the backend that owns `function` (the default backend's when the
+    /// routing table does not know it yet), so scale to zero and `max_replicas` are judged by
+    /// the function's own backend (no I/O).
+    fn capabilities_of(&self, function: &FunctionRef) -> Capabilities {
+        match self.table.get(function) {
+            Some(index) => self.backends[index].capabilities(),
+            None => self.default_backend().capabilities(),
+        }
     }
 
     /// `faas-federation`, orchestration `federation (<backend>: <its orchestration>, ...)`
@@ -96,8 +142,12 @@ impl Provider for FederatedProvider {
             }
         }
         let backend = &self.backends[target];
-        self.call(backend, "deploy", backend.provider().deploy(spec))
-            .await?;
+        check_min_replicas(backend, &spec)?;
+        let provider = backend.provider().clone();
+        self.write(backend, "deploy", &function, async move {
+            provider.deploy(spec).await
+        })
+        .await?;
         self.table.insert(function.clone(), target);
         tracing::info!(%function, backend = backend.name(), "deployed");
         Ok(())
@@ -108,10 +158,14 @@ impl Provider for FederatedProvider {
         let function = FunctionRef::new(spec.service.clone(), spec.namespace.clone());
         let _guard = self.locks.lock(function.clone()).await;
         let owner = self.resolve(&function).await?;
+        check_min_replicas(&self.backends[target], &spec)?;
         if owner == target {
             let backend = &self.backends[owner];
+            let provider = backend.provider().clone();
             let result = self
-                .call(backend, "update", backend.provider().update(spec))
+                .write(backend, "update", &function, async move {
+                    provider.update(spec).await
+                })
                 .await;
             if matches!(&result, Err(e) if e.is_not_found()) {
                 self.table.evict(&function, owner);
@@ -122,15 +176,22 @@ impl Provider for FederatedProvider {
         // A move: deploy on the new backend first; the old copy stays if that fails.
         let new = &self.backends[target];
         let old = &self.backends[owner];
+        let provider = new.provider().clone();
+        let first = spec.clone();
         match self
-            .call(new, "deploy", new.provider().deploy(spec.clone()))
+            .write(new, "deploy", &function, async move {
+                provider.deploy(first).await
+            })
             .await
         {
             Ok(()) => {}
             // A copy left there by an interrupted move: replace its spec.
             Err(e) if fanout::already_exists(&e) => {
-                self.call(new, "update", new.provider().update(spec))
-                    .await?;
+                let provider = new.provider().clone();
+                self.write(new, "update", &function, async move {
+                    provider.update(spec).await
+                })
+                .await?;
             }
             Err(e) => {
                 tracing::warn!(%function, from = old.name(), to = new.name(), error = %e, "move failed: the function stays where it was");
@@ -138,8 +199,12 @@ impl Provider for FederatedProvider {
             }
         }
         self.table.insert(function.clone(), target);
+        let provider = old.provider().clone();
+        let moved = function.clone();
         match self
-            .call(old, "delete", old.provider().delete(&function))
+            .write(old, "delete", &function, async move {
+                provider.delete(&moved).await
+            })
             .await
         {
             Ok(()) => {}
@@ -153,15 +218,26 @@ impl Provider for FederatedProvider {
 
     async fn delete(&self, function: &FunctionRef) -> Result<()> {
         let _guard = self.locks.lock(function.clone()).await;
-        self.with_owner(function, "delete", |p| p.delete(function))
-            .await?;
+        self.with_owner_write(function, "delete", |backend| {
+            let (provider, function) = (backend.provider().clone(), function.clone());
+            Ok(Box::pin(async move { provider.delete(&function).await }))
+        })
+        .await?;
         self.table.remove(function);
         Ok(())
     }
 
+    /// Checked against the owning backend's capabilities (scale to zero, `max_replicas`),
+    /// whichever path asks (the scale route, the scaler, the Lambda API's concurrency).
     async fn scale(&self, function: &FunctionRef, replicas: u64) -> Result<()> {
-        self.with_owner(function, "scale", |p| p.scale(function, replicas))
-            .await
+        self.with_owner_write(function, "scale", |backend| {
+            check_replicas(backend, function, replicas)?;
+            let (provider, function) = (backend.provider().clone(), function.clone());
+            Ok(Box::pin(async move {
+                provider.scale(&function, replicas).await
+            }))
+        })
+        .await
     }
 
     async fn ready(&self, function: &FunctionRef) -> Result<bool> {

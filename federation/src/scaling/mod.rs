@@ -182,14 +182,15 @@ impl std::fmt::Debug for Scaler {
 }
 
 impl Scaler {
-    /// Scales `inner` with `config`; every function is checked against `inner`'s capabilities
-    /// until [`Scaler::with_capabilities`] says which backend owns it.
+    /// Scales `inner` with `config`; every function is checked against what `inner` says of
+    /// it ([`Provider::capabilities_of`]: the owning backend's, for a federation) unless
+    /// [`Scaler::with_capabilities`] says otherwise.
     pub fn new(inner: Arc<dyn Provider>, config: ScalingConfig) -> Self {
         let provider = inner.clone();
         Self {
             inner,
             config,
-            owner: Arc::new(move |_| provider.capabilities()),
+            owner: Arc::new(move |function| provider.capabilities_of(function)),
             entries: RwLock::new(HashMap::new()),
             metrics: metrics::Metrics::default(),
             unknown: Arc::from(UNKNOWN_FUNCTION),
@@ -517,6 +518,10 @@ impl Scaler {
 impl Provider for Scaler {
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
+    }
+
+    fn capabilities_of(&self, function: &FunctionRef) -> Capabilities {
+        (self.owner)(function)
     }
 
     async fn info(&self) -> Result<ProviderInfo> {
