@@ -240,6 +240,342 @@ async fn the_scaler_wakes_and_idles_docker_functions() {
     assert!(p.containers().await.is_empty(), "containers left behind");
 }
 
+/// A federation over one docker backend of `p`'s scope reached at `host` (plus the `extra`
+/// docker settings), with a scaler of `config` in front, its loop running, and its metrics in
+/// the registry.
+async fn scaled_federation(
+    p: &common::TestScope,
+    host: &str,
+    extra: &str,
+    config: federation::scaling::ScalingConfig,
+) -> (
+    std::sync::Arc<FederatedProvider>,
+    std::sync::Arc<federation::scaling::Scaler>,
+    prometheus_client::registry::Registry,
+    tokio::task::JoinHandle<()>,
+) {
+    use std::sync::Arc;
+
+    let text = format!(
+        r#"
+        [[backends]]
+        name = "engine"
+        kind = "docker"
+        timeout = "120s"
+        docker_host = "{host}"
+        state_dir = "{state}"
+        scope = "{scope}"
+        image_pull_policy = "IfNotPresent"
+        stop_timeout = 1
+        {extra}
+        "#,
+        state = p.state.path().display(),
+        scope = p.scope,
+    );
+    let config_file = FederationConfig::from_toml(&text, Path::new("/nonexistent")).unwrap();
+    let federation = Arc::new(FederatedProvider::from_config(&config_file).await.unwrap());
+    federation.start().await;
+    let owner = federation.clone();
+    let scaler = Arc::new(
+        federation::scaling::Scaler::new(federation.clone(), config).with_capabilities(Arc::new(
+            move |f: &faas_provider::FunctionRef| owner.capabilities_of(f),
+        )),
+    );
+    let mut registry = prometheus_client::registry::Registry::default();
+    scaler.register_metrics(&mut registry);
+    let scaling_loop = scaler.spawn();
+    (federation, scaler, registry, scaling_loop)
+}
+
+const HEALTH_500MS: &str = r#"health_interval = "500ms""#;
+const STARTUP_4S: &str = r#"health_interval = "500ms"
+    startup_timeout = "4s""#;
+
+/// Through the scaler on the real engine: a function whose replicas never pass `/_/health`
+/// answers 504 after the (short) `scale_from_zero_timeout`, naming itself and the wait, though
+/// provider-docker's own scale would wait its longer `startup_timeout`; a function at zero
+/// keeps its warm standby paused, out of its replica counts and out of routing (the
+/// federation itself, without the scaler's wake, answers "not ready"), and deleting the
+/// function removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docker_timeouts_of_scale_from_zero_and_standbys_never_routed() {
+    use federation::scaling::ScalingConfig;
+    use provider_docker::labels::{SCALE_WARM, STANDBY};
+
+    let p = common::provider().await;
+    let config = ScalingConfig {
+        scale_from_zero_timeout: Duration::from_secs(1),
+        autoscale: false,
+        idle_interval: Duration::from_secs(3600),
+        ..ScalingConfig::default()
+    };
+    let (federation, scaler, _registry, _loop) =
+        scaled_federation(&p, &p.engine.docker_host, STARTUP_4S, config).await;
+
+    // http mode whose upstream is a listener of this test: replicas started while it is open
+    // pass /_/health, replicas started after it is closed never do.
+    let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut sleepy = common::spec("sleepy", "sleep 100000").await;
+    sleepy.env_vars.insert("mode".into(), "http".into());
+    sleepy.env_vars.insert(
+        "upstream_url".into(),
+        format!("http://{}", upstream.local_addr().unwrap()),
+    );
+    scaler.deploy(sleepy).await.unwrap();
+    scaler.scale(&common::function("sleepy"), 0).await.unwrap();
+    drop(upstream);
+
+    let mut standby = common::spec("standby", "cat").await;
+    standby.labels = Some([(SCALE_WARM.to_string(), "1".to_string())].into());
+    scaler.deploy(standby).await.unwrap();
+    scaler.scale(&common::function("standby"), 0).await.unwrap();
+    let pool: Vec<_> = p
+        .containers()
+        .await
+        .into_iter()
+        .filter(|c| {
+            let labels = c.labels.clone().unwrap_or_default();
+            labels
+                .get(provider_docker::labels::FUNCTION)
+                .map(String::as_str)
+                == Some("standby")
+                && labels.get(STANDBY).map(String::as_str) == Some("true")
+        })
+        .collect();
+    assert_eq!(pool.len(), 1, "{pool:?}");
+    let inspect = p
+        .engine
+        .docker
+        .inspect_container(pool[0].id.as_deref().unwrap(), None)
+        .await
+        .unwrap();
+    assert_eq!(inspect.state.unwrap().paused, Some(true));
+    let status = scaler.get(&common::function("standby")).await.unwrap();
+    assert_eq!((status.replicas, status.available_replicas), (0, 0));
+    let listed = scaler.list(NS).await.unwrap();
+    let listed = listed.iter().find(|f| f.name == "standby").unwrap();
+    assert_eq!((listed.replicas, listed.available_replicas), (0, 0));
+    let request = http::Request::post("/")
+        .body(faas_provider::Body::from("not for a standby"))
+        .unwrap();
+    let unrouted = federation
+        .invoke(&common::function("standby"), request)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(unrouted, faas_provider::ProviderError::NotReady { .. }),
+        "{unrouted:?}"
+    );
+    scaler.delete(&common::function("standby")).await.unwrap();
+    assert!(
+        p.containers().await.iter().all(|c| {
+            let labels = c.labels.clone().unwrap_or_default();
+            labels
+                .get(provider_docker::labels::FUNCTION)
+                .map(String::as_str)
+                != Some("standby")
+        }),
+        "the standby outlived its function"
+    );
+
+    let request = http::Request::post("/")
+        .body(faas_provider::Body::from("wake up"))
+        .unwrap();
+    let error = scaler
+        .invoke(&common::function("sleepy"), request)
+        .await
+        .unwrap_err();
+    assert_eq!(faas_provider::server::status_of(&error), 504, "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("sleepy") && message.contains("scale_from_zero_timeout"),
+        "{message}"
+    );
+    // The abandoned replica is removed by provider-docker when its startup_timeout ends (the
+    // delete waits for that scale to finish).
+    scaler.delete(&common::function("sleepy")).await.unwrap();
+    assert!(p.containers().await.is_empty(), "containers left behind");
+}
+
+/// The autoscaler on the real engine, with short windows: under sustained load a function
+/// reaches its max and returns to its min once the load stops; a `min == max` function under
+/// the same load, scaled by hand above it, is never touched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_autoscaler_moves_docker_functions_between_min_and_max_and_leaves_fixed_ones() {
+    use federation::scaling::{LABEL_MAX, LABEL_MIN, LABEL_TARGET, ScalingConfig, Windows};
+
+    let p = common::provider().await;
+    let config = ScalingConfig {
+        interval: Duration::from_millis(200),
+        windows: Windows {
+            stable: Duration::from_secs(1),
+            panic: Duration::from_millis(400),
+            scale_down: Duration::from_secs(1),
+        },
+        idle_interval: Duration::from_secs(3600),
+        ..ScalingConfig::default()
+    };
+    let (_federation, scaler, registry, _loop) =
+        scaled_federation(&p, &p.engine.docker_host, HEALTH_500MS, config).await;
+    for (name, min, max) in [("busy", "1", "2"), ("pinned", "1", "1")] {
+        let mut spec = common::spec(name, "cat").await;
+        spec.labels = Some(
+            [
+                (LABEL_MIN.to_string(), min.to_string()),
+                (LABEL_MAX.to_string(), max.to_string()),
+                (LABEL_TARGET.to_string(), "5".to_string()),
+            ]
+            .into(),
+        );
+        scaler.deploy(spec).await.unwrap();
+    }
+    scaler.scale(&common::function("pinned"), 2).await.unwrap();
+    let pinned: Vec<_> = p
+        .replicas("pinned")
+        .await
+        .into_iter()
+        .map(|c| c.id.unwrap())
+        .collect();
+    assert_eq!(pinned.len(), 2);
+
+    // ~50 requests/s each against 4.5 per replica.
+    let load = |name: &'static str| {
+        let scaler = scaler.clone();
+        tokio::spawn(async move {
+            loop {
+                let request = http::Request::post("/")
+                    .body(faas_provider::Body::from("load"))
+                    .unwrap();
+                let _ = scaler.invoke(&common::function(name), request).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let (busy_load, pinned_load) = (load("busy"), load("pinned"));
+    let replicas = |name: &'static str| {
+        let scaler = scaler.clone();
+        async move {
+            scaler
+                .get(&common::function(name))
+                .await
+                .unwrap()
+                .available_replicas
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while replicas("busy").await < 2 {
+        assert!(std::time::Instant::now() < deadline, "busy never reached 2");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    busy_load.abort();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while p.replicas("busy").await.len() > 1 {
+        assert!(std::time::Instant::now() < deadline, "busy never back to 1");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(replicas("busy").await, 1);
+    pinned_load.abort();
+
+    let mut pinned_now: Vec<_> = p
+        .replicas("pinned")
+        .await
+        .into_iter()
+        .map(|c| c.id.unwrap())
+        .collect();
+    pinned_now.sort();
+    let mut pinned = pinned;
+    pinned.sort();
+    assert_eq!(pinned_now, pinned, "the min == max function was scaled");
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    assert!(
+        text.contains(
+            r#"federation_autoscaler_scale_total{function_name="busy.openfaas-fn",reason="up"}"#
+        ) && text.contains(
+            r#"federation_autoscaler_scale_total{function_name="busy.openfaas-fn",reason="down"}"#
+        ) && !text.contains(r#"function_name="pinned.openfaas-fn",reason="#),
+        "{text}"
+    );
+    for name in ["busy", "pinned"] {
+        scaler.delete(&common::function(name)).await.unwrap();
+    }
+    assert!(p.containers().await.is_empty(), "containers left behind");
+}
+
+/// The engine calls of a wake, recorded by a proxy in front of the engine: the first call of a
+/// function at zero with a paused standby costs two lists of its containers (the scaler's one
+/// status read, handed to the wake-up; the scale's own view), one unpause and one rename, and
+/// nothing more: no inspect, and no list for readiness (the backend answers it from its
+/// routes, which the standby joined after passing `/_/health`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_wake_costs_the_engine_two_lists_an_unpause_and_a_rename() {
+    use federation::scaling::ScalingConfig;
+
+    let p = common::provider().await;
+    let recorder = common::EngineRecorder::start(&p.engine.docker_host).await;
+    let config = ScalingConfig {
+        autoscale: false,
+        idle_interval: Duration::from_secs(3600),
+        ..ScalingConfig::default()
+    };
+    // No background health checks: only the wake's own calls reach the engine.
+    let (_federation, scaler, _registry, _loop) = scaled_federation(
+        &p,
+        &recorder.docker_host,
+        r#"health_interval = "1h""#,
+        config,
+    )
+    .await;
+    let mut warm = common::spec("recorded", "cat").await;
+    warm.labels = Some(
+        [(
+            provider_docker::labels::SCALE_WARM.to_string(),
+            "1".to_string(),
+        )]
+        .into(),
+    );
+    scaler.deploy(warm).await.unwrap();
+    scaler
+        .scale(&common::function("recorded"), 0)
+        .await
+        .unwrap();
+    assert!(
+        !recorder.take().is_empty(),
+        "the recorder sees the engine calls"
+    );
+
+    assert_eq!(
+        common::invoke(&*scaler, "recorded", "woken").await,
+        (200, "woken".to_string())
+    );
+    let mut calls: Vec<String> = recorder
+        .take()
+        .into_iter()
+        .map(|call| {
+            // Container ids are the test's noise.
+            let parts: Vec<&str> = call.split('/').collect();
+            match parts.as_slice() {
+                [head, "containers", id, action] if *id != "json" => {
+                    format!("{head}/containers/{{id}}/{action}")
+                }
+                _ => call.clone(),
+            }
+        })
+        .collect();
+    calls.sort();
+    assert_eq!(
+        calls,
+        [
+            "GET /containers/json",
+            "GET /containers/json",
+            "POST /containers/{id}/rename",
+            "POST /containers/{id}/unpause",
+        ]
+    );
+    scaler.delete(&common::function("recorded")).await.unwrap();
+    assert!(p.containers().await.is_empty(), "containers left behind");
+}
+
 /// The docker kind takes provider-docker's settings by their environment names, with its
 /// defaults; relative paths are relative to the file; bad values name the backend and field.
 #[test]
@@ -454,6 +790,103 @@ mod common {
                 });
             })
             .join();
+        }
+    }
+
+    /// A pass-through proxy in front of the engine's API that records each request line's
+    /// method and path (query left out), so a test can see which engine calls an operation
+    /// made. Serves a unix socket in its own directory; `docker_host` points at it.
+    pub(super) struct EngineRecorder {
+        pub(super) docker_host: String,
+        calls: Arc<std::sync::Mutex<Vec<String>>>,
+        _dir: tempfile::TempDir,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl EngineRecorder {
+        pub(super) async fn start(engine: &str) -> Self {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+            let upstream = engine
+                .strip_prefix("unix://")
+                .unwrap_or_else(|| {
+                    panic!("the recorder proxies a unix socket engine, not {engine}")
+                })
+                .to_string();
+            let dir = tempfile::tempdir().expect("proxy directory");
+            let path = dir.path().join("engine.sock");
+            let listener = tokio::net::UnixListener::bind(&path).expect("bind the proxy socket");
+            let calls = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let recorded = calls.clone();
+            let task = tokio::spawn(async move {
+                while let Ok((client, _)) = listener.accept().await {
+                    let Ok(engine) = tokio::net::UnixStream::connect(&upstream).await else {
+                        continue;
+                    };
+                    let (mut from_client, mut to_engine) = (client, engine);
+                    let recorded = recorded.clone();
+                    tokio::spawn(async move {
+                        let (mut client_read, mut client_write) = from_client.split();
+                        let (mut engine_read, mut engine_write) = to_engine.split();
+                        let requests = async {
+                            let mut pending = Vec::new();
+                            let mut chunk = [0u8; 16 * 1024];
+                            loop {
+                                let n = client_read.read(&mut chunk).await?;
+                                if n == 0 {
+                                    return engine_write.shutdown().await;
+                                }
+                                pending.extend_from_slice(&chunk[..n]);
+                                while let Some(end) = pending.windows(2).position(|w| w == b"\r\n")
+                                {
+                                    let line =
+                                        String::from_utf8_lossy(&pending[..end]).into_owned();
+                                    pending.drain(..end + 2);
+                                    let mut words = line.split(' ');
+                                    if let (Some(method), Some(target), Some("HTTP/1.1")) =
+                                        (words.next(), words.next(), words.next())
+                                        && ["GET", "POST", "PUT", "DELETE", "HEAD"]
+                                            .contains(&method)
+                                    {
+                                        let path = target.split('?').next().unwrap_or(target);
+                                        recorded.lock().unwrap().push(format!("{method} {path}"));
+                                    }
+                                }
+                                engine_write.write_all(&chunk[..n]).await?;
+                            }
+                        };
+                        let answers = tokio::io::copy(&mut engine_read, &mut client_write);
+                        let _ = tokio::join!(requests, answers);
+                    });
+                }
+            });
+            Self {
+                docker_host: format!("unix://{}", path.display()),
+                calls,
+                _dir: dir,
+                task,
+            }
+        }
+
+        /// The calls recorded since the last `take`, as `METHOD /path` (API version prefix
+        /// removed).
+        pub(super) fn take(&self) -> Vec<String> {
+            std::mem::take(&mut *self.calls.lock().unwrap())
+                .into_iter()
+                .map(|call| match call.split_once(" /v1.") {
+                    Some((method, rest)) => match rest.split_once('/') {
+                        Some((_, path)) => format!("{method} /{path}"),
+                        None => call,
+                    },
+                    None => call,
+                })
+                .collect()
+        }
+    }
+
+    impl Drop for EngineRecorder {
+        fn drop(&mut self) {
+            self.task.abort();
         }
     }
 

@@ -19,10 +19,11 @@ use provider_memory::MemoryProvider;
 
 const NS: &str = "openfaas-fn";
 
-/// Counts the scale calls reaching the provider it wraps, and can refuse them.
+/// Counts the scale and status calls reaching the provider it wraps, and can refuse scales.
 struct Counting {
     inner: Arc<MemoryProvider>,
     scales: AtomicU64,
+    gets: AtomicU64,
     refuse: bool,
 }
 
@@ -31,6 +32,7 @@ impl Counting {
         Arc::new(Self {
             inner: Arc::new(inner),
             scales: AtomicU64::new(0),
+            gets: AtomicU64::new(0),
             refuse: false,
         })
     }
@@ -51,7 +53,11 @@ impl Provider for Counting {
         self.inner.list_namespaces().await
     }
     async fn get(&self, function: &FunctionRef) -> Result<FunctionStatus> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
         self.inner.get(function).await
+    }
+    async fn ready(&self, function: &FunctionRef) -> Result<bool> {
+        self.inner.ready(function).await
     }
     async fn deploy(&self, spec: FunctionDeployment) -> Result<()> {
         self.inner.deploy(spec).await
@@ -153,10 +159,16 @@ async fn a_call_at_zero_wakes_the_function_to_its_minimum() {
         .unwrap();
     at_zero(&*memory, "wake").await;
     let before = memory.scales.load(Ordering::SeqCst);
+    let gets_before = memory.gets.load(Ordering::SeqCst);
 
     let response = scaler.invoke(&function("wake"), request()).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(memory.scales.load(Ordering::SeqCst) - before, 1);
+    assert_eq!(
+        memory.gets.load(Ordering::SeqCst) - gets_before,
+        1,
+        "the first call reads the status once; the wake-up uses it"
+    );
     let woken = status(&*memory, "wake").await;
     assert_eq!(woken.replicas, 2, "woken to com.openfaas.scale.min");
     assert!(woken.available_replicas >= 1);
@@ -233,6 +245,7 @@ async fn a_refused_scale_answers_the_backends_error() {
     let memory = Arc::new(Counting {
         inner: Arc::new(MemoryProvider::new()),
         scales: AtomicU64::new(0),
+        gets: AtomicU64::new(0),
         refuse: true,
     });
     let scaler = Scaler::new(memory.clone(), fast());

@@ -84,6 +84,25 @@ impl Emulator {
         self.shared.invoke(payload, None).await
     }
 
+    /// Keeps `count` execution environments initialised and idle, ready for the next invokes
+    /// (a warm pool: each has run its init up to the first `GET /next`, so an invoke taking it
+    /// pays no init); idle environments beyond `count` are reset, `0` resets them all. Returns
+    /// how many are ready; an init that fails is the error (nothing of it is left running).
+    pub async fn keep_warm(&self, count: usize) -> Result<usize, EmulatorError> {
+        self.shared.keep_warm(count).await
+    }
+
+    /// Idle environments whose runtime is initialised and waiting for an event.
+    pub fn warm(&self) -> usize {
+        self.shared
+            .idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|e| e.is_initialised())
+            .count()
+    }
+
     /// Change the concurrency limit (`None` removes it; `Some(0)` throttles everything).
     pub fn set_concurrency(&self, limit: Option<u32>) {
         *self.shared.limit.lock().unwrap_or_else(|e| e.into_inner()) = limit;

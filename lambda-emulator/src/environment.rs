@@ -39,6 +39,30 @@ impl Environment {
         Environment { incarnation: None }
     }
 
+    /// True when its runtime is initialised and still running (waiting on `GET /next`).
+    pub(crate) fn is_initialised(&self) -> bool {
+        self.incarnation
+            .as_ref()
+            .is_some_and(|inc| !inc.running.has_exited())
+    }
+
+    /// Starts the runtime and waits for its init (the first `GET /next`) ahead of any invoke;
+    /// on a failure nothing is left running.
+    pub(crate) async fn initialise(
+        &mut self,
+        cfg: &EmulatorConfig,
+        mut stopping: watch::Receiver<bool>,
+    ) -> Result<(), EmulatorError> {
+        let started = tokio::select! {
+            r = self.ensure_started(cfg) => r,
+            () = stopped(&mut stopping) => Err(EmulatorError::Stopped),
+        };
+        if started.is_err() {
+            self.reset().await;
+        }
+        started
+    }
+
     pub(crate) async fn reset(&mut self) {
         if let Some(mut inc) = self.incarnation.take() {
             inc.api.close();

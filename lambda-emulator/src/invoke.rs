@@ -70,6 +70,44 @@ impl Shared {
         }
     }
 
+    /// Keeps exactly `count` idle environments initialised (standbys): idle ones beyond it, or
+    /// not initialised, are reset; missing ones are started and initialised one by one. Returns
+    /// how many are ready.
+    pub(crate) async fn keep_warm(&self, count: usize) -> Result<usize, EmulatorError> {
+        let surplus: Vec<Environment> = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            let (mut ready, other): (Vec<Environment>, Vec<Environment>) =
+                idle.drain(..).partition(Environment::is_initialised);
+            let extra = ready.split_off(count.min(ready.len()));
+            *idle = ready;
+            extra.into_iter().chain(other).collect()
+        };
+        for mut environment in surplus {
+            environment.reset().await;
+        }
+        loop {
+            let have = self.idle.lock().unwrap_or_else(|e| e.into_inner()).len();
+            if have >= count {
+                return Ok(have);
+            }
+            if self.stopped.load(Ordering::SeqCst) {
+                return Err(EmulatorError::Stopped);
+            }
+            let mut environment = Environment::new();
+            environment
+                .initialise(&self.cfg, self.stopping.subscribe())
+                .await?;
+            if self.stopped.load(Ordering::SeqCst) {
+                environment.reset().await;
+                return Err(EmulatorError::Stopped);
+            }
+            self.idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(environment);
+        }
+    }
+
     pub(crate) async fn invoke(
         &self,
         payload: Bytes,

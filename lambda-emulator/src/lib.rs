@@ -7,6 +7,8 @@
 //!   with Lambda's environment), and are reused; several run at once up to the concurrency
 //!   limit ([`EmulatorConfig::max_concurrency`], like reserved concurrency: `Some(0)` throttles
 //!   every invoke, over the limit → 429 `TooManyRequestsException`).
+//! - [`Emulator::keep_warm`] initialises environments ahead of invokes (a warm pool: the next
+//!   invokes take them without paying the init) and resets idle ones beyond the count.
 //! - Init must reach the first `GET /next` within [`EmulatorConfig::init_timeout`]; an
 //!   `/init/error`, an exit or the timeout → [`EmulatorError::InitFailed`] (HTTP 502); the next
 //!   invoke tries again.

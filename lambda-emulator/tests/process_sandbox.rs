@@ -346,3 +346,64 @@ async fn invalid_configurations_are_refused() {
         ));
     }
 }
+
+/// Pids of the task's own `bootstrap` (the runtime), not of the function it runs.
+fn runtimes(dir: &std::path::Path) -> Vec<i32> {
+    let function = processes_under(&dir.join("rootfs"));
+    let mut pids: Vec<i32> = processes_under(dir)
+        .into_iter()
+        .filter(|pid| !function.contains(pid))
+        .collect();
+    pids.sort();
+    pids
+}
+
+#[tokio::test]
+async fn a_warm_pool_initialises_runtimes_before_the_first_invoke_which_takes_one() {
+    let dir = task_dir(&images::ECHO);
+    let emu = emulator("warm", dir.path(), |_| {}).await;
+    assert!(runtimes(dir.path()).is_empty(), "environments start lazily");
+    assert_eq!(emu.keep_warm(1).await.unwrap(), 1);
+    assert_eq!(emu.warm(), 1);
+    let standby = runtimes(dir.path());
+    assert_eq!(
+        standby.len(),
+        1,
+        "one runtime initialised ahead of any invoke"
+    );
+    assert_eq!(emu.keep_warm(1).await.unwrap(), 1);
+    assert_eq!(runtimes(dir.path()), standby, "kept, not restarted");
+
+    let answer = invoke(&emu, r#"{"first":"call"}"#).await;
+    assert_eq!(answer.text(), r#"{"first":"call"}"#);
+    assert_eq!(
+        runtimes(dir.path()),
+        standby,
+        "the invoke took the initialised runtime: no new init"
+    );
+
+    // Two ahead, then none: the pool grows and is reset.
+    assert_eq!(emu.keep_warm(2).await.unwrap(), 2);
+    assert_eq!(runtimes(dir.path()).len(), 2);
+    assert_eq!(emu.keep_warm(0).await.unwrap(), 0);
+    eventually("the standby runtimes are gone", || {
+        runtimes(dir.path()).is_empty()
+    })
+    .await;
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn a_warm_pool_whose_init_fails_is_the_init_error_and_leaves_nothing() {
+    let dir = script_task("echo start >> \"$COUNT\"\nexit 3");
+    let emu = emulator("broken", dir.path(), |_| {}).await;
+    match emu.keep_warm(1).await {
+        Err(EmulatorError::InitFailed { error_type, .. }) => {
+            assert_eq!(error_type, "Runtime.ExitError")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(starts(dir.path()), 1);
+    assert_eq!(emu.warm(), 0);
+    emu.stop().await;
+}

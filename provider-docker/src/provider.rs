@@ -178,6 +178,16 @@ impl Provider for DockerProvider {
         self.inner.scale(&function, replicas).await
     }
 
+    /// True at once when a replica is routed (it passed `/_/health`: what a scale from zero
+    /// just did), without asking the engine; otherwise what [`Provider::get`] finds.
+    async fn ready(&self, function: &FunctionRef) -> Result<bool> {
+        let function = function.or_default_namespace();
+        if self.inner.routes.has_ready(&function) {
+            return Ok(true);
+        }
+        Ok(self.get(&function).await?.available_replicas > 0)
+    }
+
     async fn invoke(
         &self,
         function: &FunctionRef,

@@ -172,6 +172,14 @@ impl Routes {
         Pick::Ready(InflightGuard::new(endpoint))
     }
 
+    /// True when [`Routes::pick`] would route `function` to a replica now.
+    pub(crate) fn has_ready(&self, function: &FunctionRef) -> bool {
+        let table = self.table.read().unwrap_or_else(PoisonError::into_inner);
+        table
+            .get(function)
+            .is_some_and(|route| !route.endpoints.is_empty())
+    }
+
     /// The current epoch of `function`: pass it back to [`Routes::set_observed`].
     pub(crate) fn epoch(&self, function: &FunctionRef) -> u64 {
         lock(&self.epochs).get(function).copied().unwrap_or(0)

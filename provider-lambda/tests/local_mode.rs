@@ -191,3 +191,94 @@ async fn a_restarted_provider_finds_its_functions_again() {
     again.delete(&FunctionRef::new("echo", NS)).await.unwrap();
     assert!(!setup.cache.path().join("echo").exists());
 }
+
+/// Pids of the running `bootstrap` runtimes of the function `name` (its code cache directory).
+fn runtimes(cache: &std::path::Path, name: &str) -> Vec<i32> {
+    let Ok(dir) = std::fs::canonicalize(cache.join(name)) else {
+        return Vec::new();
+    };
+    let mut pids: Vec<i32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_string_lossy().parse::<i32>().ok()?;
+            let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
+            (exe.starts_with(&dir) && exe.file_name()? == "bootstrap").then_some(pid)
+        })
+        .collect();
+    pids.sort();
+    pids
+}
+
+async fn eventually_none(cache: &std::path::Path, name: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !runtimes(cache, name).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{name}: runtimes left"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_zero_the_warm_label_keeps_an_initialised_runtime_that_the_woken_call_takes() {
+    use provider_lambda::provider::settings::LABEL_WARM;
+
+    let setup = common::local_setup().await;
+    let p = setup.provider.clone();
+    let cache = setup.cache.path();
+    let mut warm = FunctionDeployment::new("warm", setup.image(&ECHO));
+    warm.labels = Some([(LABEL_WARM.to_string(), "1".to_string())].into());
+    p.deploy(warm).await.unwrap();
+    p.deploy(FunctionDeployment::new("cold", setup.image(&ECHO)))
+        .await
+        .unwrap();
+    assert!(runtimes(cache, "warm").is_empty(), "runtimes start lazily");
+
+    // Never invoked, scaled to zero: its runtime is started and through its init now.
+    p.scale(&FunctionRef::new("warm", NS), 0).await.unwrap();
+    let standby = runtimes(cache, "warm");
+    assert_eq!(standby.len(), 1, "one initialised runtime at zero");
+    // Not routed to while at zero.
+    assert!(matches!(
+        call(&p, "warm", &[], "too early").await,
+        Err(ProviderError::NotReady { .. })
+    ));
+    // Woken: the call takes the standby, no new init.
+    p.scale(&FunctionRef::new("warm", NS), 1).await.unwrap();
+    let (status, body) = call(&p, "warm", &[], "woken").await.unwrap();
+    assert_eq!((status, body.as_ref()), (StatusCode::OK, b"woken".as_ref()));
+    assert_eq!(
+        runtimes(cache, "warm"),
+        standby,
+        "the woken call paid no init"
+    );
+
+    // Without the label, zero keeps nothing running.
+    let (status, _) = call(&p, "cold", &[], "once").await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(runtimes(cache, "cold").len(), 1);
+    p.scale(&FunctionRef::new("cold", NS), 0).await.unwrap();
+    eventually_none(cache, "cold").await;
+
+    // Deleting the function stops its standby.
+    p.scale(&FunctionRef::new("warm", NS), 0).await.unwrap();
+    assert_eq!(
+        runtimes(cache, "warm"),
+        standby,
+        "the pool keeps the runtime it has"
+    );
+    p.delete(&FunctionRef::new("warm", NS)).await.unwrap();
+    eventually_none(cache, "warm").await;
+
+    // A label that is not a count is refused.
+    let mut bad = FunctionDeployment::new("bad", setup.image(&ECHO));
+    bad.labels = Some([(LABEL_WARM.to_string(), "lots".to_string())].into());
+    match p.deploy(bad).await {
+        Err(ProviderError::InvalidRequest(message)) => {
+            assert!(message.contains(LABEL_WARM), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+}

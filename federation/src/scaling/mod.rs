@@ -3,7 +3,8 @@
 //! by three parts, Knative-style (collection, decision, actuation):
 //!
 //! - **scale from zero**: an invocation of a function whose replicas are 0 scales it to
-//!   `max(com.openfaas.scale.min, 1)`, waits (polling `ready` with backoff, bounded by
+//!   `max(com.openfaas.scale.min, 1)`, waits (polling `ready` right after the scale answers,
+//!   then with backoff; the scale call and the wait together bounded by
 //!   [`ScalingConfig::scale_from_zero_timeout`]) and then forwards; concurrent cold calls of one
 //!   function share one scale-up. Not ready in time: 504 naming the function and the wait;
 //! - **autoscaler**: the requests it forwards are counted per function; every
@@ -271,30 +272,47 @@ impl Scaler {
         }
     }
 
-    /// The entry of a function the backends know (asking them once), or `None` for an unknown
-    /// one, which is then invoked as is so the backend gives its own answer.
-    async fn known(&self, function: &FunctionRef) -> Option<Arc<Entry>> {
+    /// The entry of a function the backends know (asking them once: the status they gave is
+    /// returned too), or `None` for an unknown one, which is then invoked as is so the backend
+    /// gives its own answer.
+    async fn known(&self, function: &FunctionRef) -> Option<(Arc<Entry>, Option<FunctionStatus>)> {
         if let Some(entry) = self.entry(function) {
-            return Some(entry);
+            return Some((entry, None));
         }
         let status = self.inner.get(function).await.ok()?;
         let entry = self.insert(function);
         entry.see(status.available_replicas);
         self.metrics.replicas(&entry.label, status.replicas);
-        Some(entry)
+        Some((entry, Some(status)))
     }
 
-    /// Makes sure a function at zero has a ready replica before it is invoked.
-    async fn wake(&self, function: &FunctionRef, entry: &Entry) -> Result<()> {
+    /// Makes sure a function at zero has a ready replica before it is invoked. `fresh` is a
+    /// status just read by this call: used instead of asking again unless another wake-up had
+    /// to be waited for.
+    async fn wake(
+        &self,
+        function: &FunctionRef,
+        entry: &Entry,
+        fresh: Option<FunctionStatus>,
+    ) -> Result<()> {
         if entry.ready_recently() {
             return Ok(());
         }
-        let _one_at_a_time = entry.wake.lock().await;
+        let (_one_at_a_time, fresh) = match entry.wake.try_lock() {
+            Ok(guard) => (guard, fresh),
+            Err(_) => (entry.wake.lock().await, None),
+        };
         if entry.ready_recently() {
             return Ok(());
         }
-        let status = self.inner.get(function).await?;
-        entry.see(status.available_replicas);
+        let status = match fresh {
+            Some(status) => status,
+            None => {
+                let status = self.inner.get(function).await?;
+                entry.see(status.available_replicas);
+                status
+            }
+        };
         if status.replicas > 0 || status.available_replicas > 0 {
             // Running or starting: the backend answers as it does (a function that is not
             // ready yet gets its own 503, as without the scaler).
@@ -309,11 +327,38 @@ impl Scaler {
             .max_replicas
             .map_or(policy.floor(), |cap| policy.floor().min(cap.max(1)));
         let began = Instant::now();
-        self.inner.scale(function, replicas).await?;
+        let timeout = self.config.scale_from_zero_timeout;
+        let too_late = |waited: Duration| {
+            entry.forget_seen();
+            ProviderError::Timeout(format!(
+                "function {function} was scaled from zero to {replicas} but had no ready \
+                 replica after {:.1}s (scale_from_zero_timeout {timeout:?})",
+                waited.as_secs_f64(),
+            ))
+        };
+        // The scale runs on its own task: a backend whose scale waits for readiness (docker
+        // does) is bounded by the timeout too, and is not cut off half-way when it is reached.
+        let mut scaling = tokio::spawn({
+            let (inner, function) = (self.inner.clone(), function.clone());
+            async move { inner.scale(&function, replicas).await }
+        });
+        let answered = tokio::time::timeout(timeout, &mut scaling).await;
+        match answered {
+            Ok(Ok(answer)) => answer?,
+            Ok(Err(failed)) => return Err(ProviderError::backend("scaler", failed)),
+            Err(_) => {
+                let function = function.clone();
+                tokio::spawn(async move {
+                    if let Ok(Err(error)) = scaling.await {
+                        tracing::warn!(%function, %error, "scale from zero failed after its caller gave up");
+                    }
+                });
+                return Err(too_late(began.elapsed()));
+            }
+        }
         self.metrics.scaled(&entry.label, "wake", replicas);
         self.metrics.replicas(&entry.label, replicas);
         lock(&entry.sampler).tracker = Tracker::new(began);
-        let timeout = self.config.scale_from_zero_timeout;
         let mut pause = WAKE_POLL_FIRST;
         loop {
             match self.inner.ready(function).await {
@@ -324,13 +369,7 @@ impl Scaler {
             }
             let waited = began.elapsed();
             if waited >= timeout {
-                entry.forget_seen();
-                return Err(ProviderError::Timeout(format!(
-                    "function {function} was scaled from zero to {replicas} but had no ready \
-                     replica after {:.1}s (scale_from_zero_timeout {:?})",
-                    waited.as_secs_f64(),
-                    timeout
-                )));
+                return Err(too_late(waited));
             }
             tokio::time::sleep(pause.min(timeout - waited)).await;
             pause = (pause * 2).min(WAKE_POLL_MAX);
@@ -584,7 +623,7 @@ impl Provider for Scaler {
         function: &FunctionRef,
         request: http::Request<Body>,
     ) -> Result<http::Response<Body>> {
-        let Some(entry) = self.known(function).await else {
+        let Some((entry, fresh)) = self.known(function).await else {
             self.metrics.started(&self.unknown);
             let began = Instant::now();
             let result = self.inner.invoke(function, request).await;
@@ -597,7 +636,7 @@ impl Provider for Scaler {
         };
         let began = Instant::now();
         if self.config.scale_from_zero {
-            if let Err(error) = self.wake(function, &entry).await {
+            if let Err(error) = self.wake(function, &entry, fresh).await {
                 self.metrics.started(&entry.label);
                 self.metrics.finished(
                     &entry.label,

@@ -15,7 +15,11 @@
 //!   scaled to zero answers 503 like on AWS; N caps concurrent invocations, over it → 429);
 //! - after a restart of the provider, the first invoke of a function rebuilds its emulator from
 //!   Lambda's configuration and the cached code of its current `CodeSha256`; code that is not
-//!   in the cache (deployed by another host) answers 503 until the function is updated here.
+//!   in the cache (deployed by another host) answers 503 until the function is updated here;
+//! - **warm pool**: at zero (reservation 0) a function keeps `com.openfaas.scale.warm`
+//!   execution environments initialised (bootstrap started, init done, waiting on `GET /next`)
+//!   and nothing else running, so the first invocation after a scale up pays no init; at most
+//!   [`LocalOptions::warm_max`] over all functions. Deleting the function stops them.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +46,8 @@ pub struct LocalOptions {
     pub init_timeout: Duration,
     /// `AWS_REGION` seen by functions.
     pub region: String,
+    /// Standby environments kept in all, over every function at zero (default 8).
+    pub warm_max: u32,
 }
 
 impl LocalOptions {
@@ -52,6 +58,7 @@ impl LocalOptions {
             sandbox: Sandbox::Process,
             init_timeout: Duration::from_secs(10),
             region: "us-east-1".to_string(),
+            warm_max: 8,
         }
     }
 }
@@ -62,6 +69,10 @@ struct Local {
     emulator: Arc<Emulator>,
     /// The reservation the emulator enforces.
     reserved: Option<u32>,
+    /// Standby environments kept while at zero (`com.openfaas.scale.warm`).
+    warm: u32,
+    /// Standby environments kept now.
+    standbys: u32,
 }
 
 /// Invocations through per-function emulators; see the module docs.
@@ -203,6 +214,8 @@ impl LocalInvoker {
                 code_sha256,
                 emulator: emulator.clone(),
                 reserved,
+                warm: 0,
+                standbys: 0,
             },
         );
         Ok(emulator)
@@ -260,9 +273,9 @@ impl Invoker for LocalInvoker {
                 .map_err(|e| ProviderError::backend(PROVIDER_NAME, e))?;
         }
         let mut functions = self.functions.lock().await;
-        let reserved = match functions.get(name) {
-            Some(local) => local.reserved,
-            None => self.reserved(name, name).await?,
+        let (reserved, warm) = match functions.get(name) {
+            Some(local) => (local.reserved, local.warm),
+            None => (self.reserved(name, name).await?, 0),
         };
         let env: Vec<(String, String)> = deployed
             .env
@@ -285,6 +298,8 @@ impl Invoker for LocalInvoker {
                 code_sha256: deployed.code_sha256.to_string(),
                 emulator: Arc::new(emulator),
                 reserved,
+                warm,
+                standbys: 0,
             },
         );
         drop(functions);
@@ -309,6 +324,61 @@ impl Invoker for LocalInvoker {
         if let Some(local) = self.functions.lock().await.get_mut(lambda_name) {
             local.emulator.set_concurrency(reserved);
             local.reserved = reserved;
+        }
+    }
+
+    async fn keep_warm(&self, lambda_name: &str, standbys: u32) {
+        // A provider restarted since the deploy has no emulator yet: one at zero with a pool
+        // gets it now (one that is not at zero starts on its first invoke, as before).
+        if standbys > 0 && !self.functions.lock().await.contains_key(lambda_name) {
+            match self.reserved(lambda_name, lambda_name).await {
+                Ok(Some(0)) => {
+                    if let Err(error) = self.emulator(lambda_name, lambda_name).await {
+                        tracing::warn!(function = lambda_name, %error, "warm pool: no emulator");
+                        return;
+                    }
+                }
+                Ok(_) => return,
+                Err(error) => {
+                    tracing::warn!(function = lambda_name, %error, "warm pool: reservation unknown");
+                    return;
+                }
+            }
+        }
+        let (emulator, target) = {
+            let mut functions = self.functions.lock().await;
+            let elsewhere: u32 = functions
+                .iter()
+                .filter(|(name, _)| name.as_str() != lambda_name)
+                .map(|(_, local)| local.standbys)
+                .sum();
+            let Some(local) = functions.get_mut(lambda_name) else {
+                return;
+            };
+            local.warm = standbys;
+            // Above zero nothing is kept aside: invocations use (and keep) what is there.
+            if local.reserved != Some(0) {
+                local.standbys = 0;
+                return;
+            }
+            let target = standbys.min(self.options.warm_max.saturating_sub(elsewhere));
+            if target < standbys {
+                tracing::warn!(
+                    function = lambda_name,
+                    wanted = standbys,
+                    kept = target,
+                    warm_max = self.options.warm_max,
+                    "warm pool cut by the provider-wide cap (warm_max)"
+                );
+            }
+            local.standbys = target;
+            (local.emulator.clone(), target)
+        };
+        match emulator.keep_warm(target as usize).await {
+            Ok(ready) => tracing::info!(function = lambda_name, standbys = ready, "warm pool kept"),
+            Err(error) => {
+                tracing::warn!(function = lambda_name, %error, "warm pool: an environment did not initialise")
+            }
         }
     }
 }

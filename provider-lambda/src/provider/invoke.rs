@@ -74,6 +74,11 @@ pub trait Invoker: Send + Sync + 'static {
 
     /// The function's reserved concurrency changed (`None` = no reservation).
     async fn scaled(&self, _lambda_name: &str, _reserved: Option<u32>) {}
+
+    /// The function's `com.openfaas.scale.warm` count, after each deploy, update and scale:
+    /// local mode keeps that many initialised execution environments while the function is at
+    /// zero (Lambda itself has no such knob).
+    async fn keep_warm(&self, _lambda_name: &str, _standbys: u32) {}
 }
 
 /// Lambda's own `Invoke` API (synchronous, `RequestResponse`).

@@ -269,6 +269,9 @@ impl Inner {
             self.invoker.removed(&lambda_name).await;
             return Err(error);
         }
+        self.invoker
+            .keep_warm(&lambda_name, prepared.settings.warm)
+            .await;
         tracing::info!(function = %qualified, image = %spec.image, architecture = packaged.architecture.as_lambda_str(),
             zipped_bytes = packaged.zipped_bytes, "deployed");
         Ok(())
@@ -351,6 +354,9 @@ impl Inner {
         }
         self.tell_invoker(&lambda_name, &zip, &settled, &prepared)
             .await?;
+        self.invoker
+            .keep_warm(&lambda_name, prepared.settings.warm)
+            .await;
         tracing::info!(function = %qualified, image = %spec.image, "updated");
         Ok(())
     }
@@ -381,9 +387,9 @@ impl Inner {
         self.check_namespace(&function.namespace)?;
         let lambda_name = self.lambda_name(&function.name);
         let _lock = self.lock(&lambda_name).await;
-        if self.view(function).await?.is_none() {
+        let Some(view) = self.view(function).await? else {
             return Err(ProviderError::function_not_found(function));
-        }
+        };
         let reserved = u32::try_from(replicas).map_err(|_| {
             ProviderError::invalid(format!(
                 "{replicas} replicas is more than Lambda can reserve"
@@ -391,6 +397,8 @@ impl Inner {
         })?;
         self.set_reserved(&lambda_name, &function.to_string(), Some(reserved))
             .await?;
+        let warm = settings::warm_standbys(&view.spec).unwrap_or(0);
+        self.invoker.keep_warm(&lambda_name, warm).await;
         tracing::info!(%function, replicas, "scaled (reserved concurrency)");
         Ok(())
     }

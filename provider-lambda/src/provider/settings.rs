@@ -22,6 +22,9 @@ pub const ANNOTATION_MEMORY: &str = "com.openfaas.lambda.memory";
 pub const ANNOTATION_TIMEOUT: &str = "com.openfaas.lambda.timeout";
 /// Annotation: architecture (`x86_64` or `arm64`).
 pub const ANNOTATION_ARCHITECTURE: &str = "com.openfaas.lambda.architecture";
+/// Label: initialised execution environments kept ready while the function is at zero (local
+/// mode; the same label as provider-docker's warm pool).
+pub const LABEL_WARM: &str = "com.openfaas.scale.warm";
 
 /// The reserved variable carrying a function's secrets (see the crate's README, "Secrets"):
 /// a JSON object `{"<name>": "<base64 value>"}`. The shim writes each to
@@ -79,6 +82,8 @@ pub struct Settings {
     pub timeout: Duration,
     /// Requested architecture (`None` = the image's).
     pub architecture: Option<Arch>,
+    /// Label [`LABEL_WARM`] (0 when absent).
+    pub warm: u32,
 }
 
 /// Derives and checks memory, timeout and architecture.
@@ -144,7 +149,20 @@ pub fn settings(
         memory_mb,
         timeout,
         architecture,
+        warm: warm_standbys(spec)?,
     })
+}
+
+/// Label [`LABEL_WARM`]: a count of standby environments, 0 when absent.
+pub fn warm_standbys(spec: &FunctionDeployment) -> Result<u32> {
+    match spec.label(LABEL_WARM) {
+        None => Ok(0),
+        Some(text) => text.trim().parse().map_err(|_| {
+            ProviderError::invalid(format!(
+                "labels: {LABEL_WARM} must be a count of standby environments, not {text:?}"
+            ))
+        }),
+    }
 }
 
 fn check_memory(mb: u32, source: &str) -> Result<u32> {
