@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod federation_targets;
+pub mod scale;
 
 use std::fmt::Write as _;
 use std::time::Duration;
