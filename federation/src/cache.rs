@@ -14,9 +14,12 @@ pub(crate) type Listing = Result<Vec<(FunctionRef, Option<String>)>, ProviderErr
 /// Indices into the federation's backend list.
 pub(crate) type BackendIndex = usize;
 
+/// Routes by namespace, then function name: looking a listed name up takes no allocation.
+type Routes = HashMap<String, HashMap<String, BackendIndex>>;
+
 #[derive(Debug)]
 struct State {
-    routes: HashMap<FunctionRef, BackendIndex>,
+    routes: Routes,
     /// Backend `i` has been fully listed at least once: its routes are known, even while it
     /// is down.
     listed: Vec<bool>,
@@ -67,28 +70,49 @@ impl RoutingTable {
     }
 
     pub(crate) fn get(&self, function: &FunctionRef) -> Option<BackendIndex> {
-        self.read().routes.get(function).copied()
+        route(&self.read().routes, function)
     }
 
     pub(crate) fn insert(&self, function: FunctionRef, backend: BackendIndex) {
-        self.write().routes.insert(function, backend);
+        let FunctionRef { name, namespace } = function;
+        self.write()
+            .routes
+            .entry(namespace)
+            .or_default()
+            .insert(name, backend);
     }
 
-    /// Adds a route only when the function has none.
-    pub(crate) fn insert_if_absent(&self, function: FunctionRef, backend: BackendIndex) {
-        self.write().routes.entry(function).or_insert(backend);
+    /// Adds a route for each listed function of `namespace` that has none, under one lock
+    /// (a merged list of thousands of functions learns them all at once).
+    pub(crate) fn learn<'a>(
+        &self,
+        namespace: &str,
+        listed: impl IntoIterator<Item = (&'a str, BackendIndex)>,
+    ) {
+        let mut state = self.write();
+        if !state.routes.contains_key(namespace) {
+            state.routes.insert(namespace.to_string(), HashMap::new());
+        }
+        let Some(routes) = state.routes.get_mut(namespace) else {
+            return;
+        };
+        for (name, backend) in listed {
+            if !routes.contains_key(name) {
+                routes.insert(name.to_string(), backend);
+            }
+        }
     }
 
     /// Removes the route if it still points at `backend`.
     pub(crate) fn evict(&self, function: &FunctionRef, backend: BackendIndex) {
         let mut state = self.write();
-        if state.routes.get(function) == Some(&backend) {
-            state.routes.remove(function);
+        if route(&state.routes, function) == Some(backend) {
+            unroute(&mut state.routes, function);
         }
     }
 
     pub(crate) fn remove(&self, function: &FunctionRef) {
-        self.write().routes.remove(function);
+        unroute(&mut self.write().routes, function);
     }
 
     pub(crate) fn listed(&self, backend: BackendIndex) -> bool {
@@ -96,17 +120,12 @@ impl RoutingTable {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.read().routes.len()
+        self.read().routes.values().map(HashMap::len).sum()
     }
 
     /// Every route (for diagnostics and tests), sorted.
     pub(crate) fn routes(&self) -> Vec<(FunctionRef, BackendIndex)> {
-        let mut routes: Vec<_> = self
-            .read()
-            .routes
-            .iter()
-            .map(|(f, b)| (f.clone(), *b))
-            .collect();
+        let mut routes = flatten(&self.read().routes);
         routes.sort();
         routes
     }
@@ -143,19 +162,23 @@ impl RoutingTable {
             }
         }
         let mut state = self.write();
-        let mut routes: HashMap<FunctionRef, BackendIndex> = state
-            .routes
-            .iter()
-            .filter(|(_, backend)| !ok.get(**backend).copied().unwrap_or(false))
-            .map(|(f, b)| (f.clone(), *b))
-            .collect();
+        let mut routes = Routes::new();
+        for (function, backend) in flatten(&state.routes) {
+            if !ok.get(backend).copied().unwrap_or(false) {
+                routes
+                    .entry(function.namespace)
+                    .or_default()
+                    .insert(function.name, backend);
+            }
+        }
         for (function, candidates) in found {
-            let previous = state.routes.get(&function).copied();
+            let previous = route(&state.routes, &function);
             let chosen = choose(&candidates, previous, &self.names, self.default);
             if candidates.len() > 1 {
                 applied.duplicates.push((function.clone(), chosen));
             }
-            routes.insert(function, chosen);
+            let FunctionRef { name, namespace } = function;
+            routes.entry(namespace).or_default().insert(name, chosen);
         }
         for (backend, listed) in ok.iter().enumerate() {
             if *listed {
@@ -164,9 +187,36 @@ impl RoutingTable {
         }
         state.routes = routes;
         state.last_rebuild = Some(Instant::now());
-        applied.routes = state.routes.len();
+        applied.routes = state.routes.values().map(HashMap::len).sum();
         applied
     }
+}
+
+fn route(routes: &Routes, function: &FunctionRef) -> Option<BackendIndex> {
+    routes
+        .get(&function.namespace)?
+        .get(&function.name)
+        .copied()
+}
+
+fn unroute(routes: &mut Routes, function: &FunctionRef) {
+    if let Some(names) = routes.get_mut(&function.namespace) {
+        names.remove(&function.name);
+        if names.is_empty() {
+            routes.remove(&function.namespace);
+        }
+    }
+}
+
+fn flatten(routes: &Routes) -> Vec<(FunctionRef, BackendIndex)> {
+    routes
+        .iter()
+        .flat_map(|(namespace, names)| {
+            names.iter().map(|(name, backend)| {
+                (FunctionRef::new(name.clone(), namespace.clone()), *backend)
+            })
+        })
+        .collect()
 }
 
 /// The owner among backends that all hold a function: the one its annotation routes to, else
@@ -253,8 +303,28 @@ mod tests {
         assert_eq!(table.get(&f("a")), Some(1));
         table.evict(&f("a"), 1);
         assert_eq!(table.get(&f("a")), None);
-        table.insert_if_absent(f("a"), 0);
-        table.insert_if_absent(f("a"), 1);
+        table.insert(f("a"), 0);
+        table.learn("openfaas-fn", [("a", 1)]);
         assert_eq!(table.get(&f("a")), Some(0));
+        table.remove(&f("a"));
+        assert_eq!(table.len(), 0);
+    }
+
+    #[test]
+    fn learning_a_list_keeps_known_routes() {
+        let table = RoutingTable::new(names(), 0);
+        table.insert(f("a"), 1);
+        table.learn("openfaas-fn", [("a", 0), ("b", 0), ("c", 1)]);
+        table.learn("other", [("a", 1)]);
+        assert_eq!(
+            table.routes(),
+            vec![
+                (f("a"), 1),
+                (FunctionRef::new("a", "other"), 1),
+                (f("b"), 0),
+                (f("c"), 1),
+            ]
+        );
+        assert_eq!(table.len(), 4);
     }
 }

@@ -56,6 +56,7 @@ use faas_provider::{
     Body, Capabilities, DEFAULT_NAMESPACE, FunctionDeployment, FunctionNamespace, FunctionRef,
     FunctionStatus, LogRequest, LogStream, Provider, ProviderError, ProviderInfo, Result, Secret,
 };
+use futures::StreamExt;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use tokio::time::Instant;
 
@@ -281,13 +282,14 @@ impl Provider for MemoryProvider {
                 .get_mut(&function.namespace)
                 .and_then(|ns| ns.functions.get_mut(&function.name))
                 .ok_or_else(|| ProviderError::function_not_found(&function))?;
-            let instance = entry
+            let index = entry
                 .pick_instance(now)
                 .ok_or_else(|| ProviderError::NotReady {
                     name: function.to_string(),
                 })?;
-            (entry.id, instance)
+            (entry.id, (index, entry.instance_name(index)))
         };
+        let (index, instance) = instance;
 
         let (parts, body) = request.into_parts();
         let body = echo::read_body(body).await?;
@@ -308,7 +310,7 @@ impl Provider for MemoryProvider {
             {
                 entry.invocations = entry.invocations.saturating_add(1);
                 entry.log(
-                    instance.clone(),
+                    index,
                     format!("{} {} -> 200", parts.method, parts.uri.path()),
                 );
             }
@@ -382,8 +384,13 @@ impl Provider for MemoryProvider {
 
     async fn logs(&self, request: LogRequest) -> Result<LogStream> {
         let function = request.function.or_default_namespace();
-        let state = self.read();
-        Ok(state.function(&function)?.logs.stream(&request))
+        if request.follow {
+            // Following may create the function's live feed: the write side of the lock.
+            let mut state = self.write();
+            return Ok(state.function_mut(&function)?.log_stream(&request));
+        }
+        let history = self.read().function(&function)?.log_history(&request);
+        Ok(futures::stream::iter(history).boxed())
     }
 
     async fn list_namespaces(&self) -> Result<Vec<String>> {

@@ -7,11 +7,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use faas_provider::{
     DEFAULT_NAMESPACE, FunctionDeployment, FunctionNamespace, FunctionRef, FunctionStatus,
-    LogMessage, ProviderError, Result,
+    LogMessage, LogRequest, LogStream, ProviderError, Result,
 };
 use tokio::time::Instant;
 
-use crate::logs::LogBook;
+use crate::logs::{LogBook, Owner, Writer};
 
 /// Everything the provider knows.
 #[derive(Debug)]
@@ -134,39 +134,58 @@ impl FunctionEntry {
         status
     }
 
-    /// The next ready replica in round-robin order (`<name>-<n>`); `None` when none is ready.
-    pub(crate) fn pick_instance(&mut self, now: Instant) -> Option<String> {
+    /// The next ready replica in round-robin order (its index; the instance name is
+    /// `<name>-<index>`); `None` when none is ready.
+    pub(crate) fn pick_instance(&mut self, now: Instant) -> Option<u64> {
         let available = self.replicas.available(now);
         if available == 0 {
             return None;
         }
         let index = self.next_instance % available;
         self.next_instance = self.next_instance.wrapping_add(1);
-        Some(self.instance_name(index))
+        Some(index)
     }
 
     /// The name of replica `index`.
     pub(crate) fn instance_name(&self, index: u64) -> String {
-        format!("{}-{index}", self.spec.service)
+        Writer::Replica(index).instance(&self.spec.service)
     }
 
-    /// Appends a line written by `instance`.
-    pub(crate) fn log(&mut self, instance: impl Into<String>, text: impl Into<String>) {
-        let message = LogMessage {
-            name: self.spec.service.clone(),
-            namespace: self.spec.namespace.clone(),
-            instance: instance.into(),
-            timestamp: Utc::now(),
-            text: text.into(),
-        };
-        self.logs.push(message);
+    /// Appends a line written by replica `index`.
+    pub(crate) fn log(&mut self, index: u64, text: impl Into<String>) {
+        self.push(Writer::Replica(index), text);
     }
 
     /// Appends a line about the function as a whole (deploy, update, scale, delete); its
     /// instance is the function's name, distinct from every replica's `<name>-<n>`.
     pub(crate) fn log_lifecycle(&mut self, text: impl Into<String>) {
-        let instance = self.spec.service.clone();
-        self.log(instance, text);
+        self.push(Writer::Function, text);
+    }
+
+    fn push(&mut self, writer: Writer, text: impl Into<String>) {
+        let owner = Owner {
+            name: &self.spec.service,
+            namespace: &self.spec.namespace,
+        };
+        self.logs.push(owner, writer, text);
+    }
+
+    /// The function's log lines `request` asks for (see [`LogBook::stream`]).
+    pub(crate) fn log_stream(&mut self, request: &LogRequest) -> LogStream {
+        let owner = Owner {
+            name: &self.spec.service,
+            namespace: &self.spec.namespace,
+        };
+        self.logs.stream(owner, request)
+    }
+
+    /// The function's history lines `request` asks for (no follow).
+    pub(crate) fn log_history(&self, request: &LogRequest) -> Vec<LogMessage> {
+        let owner = Owner {
+            name: &self.spec.service,
+            namespace: &self.spec.namespace,
+        };
+        self.logs.history(owner, request)
     }
 }
 

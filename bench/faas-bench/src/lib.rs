@@ -25,6 +25,7 @@
 
 pub mod federation_targets;
 pub mod wake;
+pub mod scale;
 
 use std::fmt::Write as _;
 use std::time::Duration;

@@ -4,13 +4,26 @@
 use serde_json::Value;
 
 use crate::types::GoJson;
-use crate::types::gojson::fold_keys;
+use crate::types::gojson::{fold_keys, shape_of};
+use crate::types::keyscan;
 
-/// A JSON array of wire objects; `null` or an empty body → `[]`.
+/// A JSON array of wire objects; `null` or an empty body → `[]`. A list whose keys are all
+/// canonical (what every provider of this workspace and the Go ones send) is decoded straight
+/// into the type; only one needing case folding goes through a `serde_json::Value` tree.
 pub(super) fn list<T: GoJson>(body: &[u8]) -> Result<Vec<T>, serde_json::Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Vec::new());
     }
+    if keyscan::canonical(body, shape_of::<T>(), true)
+        && let Ok(items) = serde_json::from_slice::<Option<Vec<T>>>(body)
+    {
+        return Ok(items.unwrap_or_default());
+    }
+    list_folding(body)
+}
+
+/// [`list`] through a `serde_json::Value` tree, each element's keys folded.
+fn list_folding<T: GoJson>(body: &[u8]) -> Result<Vec<T>, serde_json::Error> {
     match serde_json::from_slice::<Value>(body)? {
         Value::Null => Ok(Vec::new()),
         Value::Array(items) => items
@@ -49,6 +62,25 @@ mod tests {
         assert!(list::<Secret>(b"[]").unwrap().is_empty());
         assert!(strings(b"null").unwrap().is_empty());
         assert!(list::<Secret>(b"{}").is_err());
+    }
+
+    #[test]
+    fn canonical_lists_decode_as_the_folding_path_does() {
+        let bodies: [&[u8]; 6] = [
+            br#"[{"name":"a","image":"i","namespace":"ns","envVars":{"K":"v"},"labels":{"Name":"x"},"annotations":{},"limits":{"memory":"5Mi"},"requests":null,"invocationCount":3,"replicas":2,"availableReplicas":1,"createdAt":"2024-05-06T07:08:09.12Z","usage":{"cpu":0.5,"totalMemoryBytes":1024},"unknown":{"Name":1}}]"#,
+            br#"[{"name":"a","createdAt":null,"labels":null,"secrets":null}]"#,
+            br#"[null,{"name":"b"}]"#,
+            br#"[{"name":"a","name":"b"}]"#,
+            br#"[{"name":"a","Name":"b","limits":{"Memory":"1Mi"}}]"#,
+            b"null",
+        ];
+        for body in bodies {
+            let fast: Vec<FunctionStatus> = list(body).unwrap();
+            let folded: Vec<FunctionStatus> = list_folding(body).unwrap();
+            assert_eq!(fast, folded, "{}", String::from_utf8_lossy(body));
+        }
+        let bad: &[u8] = br#"[{"name":"a","replicas":"two"}]"#;
+        assert!(list::<FunctionStatus>(bad).is_err());
     }
 
     #[test]

@@ -4,11 +4,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::gojson::{
-    GoJson, fold_field, go_float, go_time, is_false, is_zero_f64, is_zero_u64, null_default,
-    zero_time,
+    GoJson, go_float, go_time, is_false, is_zero_f64, is_zero_u64, null_default, zero_time,
 };
 
 /// Label holding the minimum replica count (honoured at deploy and by scale-from-zero).
@@ -161,10 +159,10 @@ impl GoJson for FunctionDeployment {
         "readOnlyRootFilesystem",
     ];
 
-    fn fold_nested(object: &mut Map<String, Value>) {
-        fold_field(object, "limits", FunctionResources::KEYS);
-        fold_field(object, "requests", FunctionResources::KEYS);
-    }
+    const NESTED: &'static [(&'static str, &'static [&'static str])] = &[
+        ("limits", FunctionResources::KEYS),
+        ("requests", FunctionResources::KEYS),
+    ];
 }
 
 /// Resource usage reported in a function's status.
@@ -363,9 +361,9 @@ impl GoJson for FunctionStatus {
         "usage",
     ];
 
-    fn fold_nested(object: &mut Map<String, Value>) {
-        fold_field(object, "limits", FunctionResources::KEYS);
-        fold_field(object, "requests", FunctionResources::KEYS);
-        fold_field(object, "usage", &["cpu", "totalMemoryBytes"]);
-    }
+    const NESTED: &'static [(&'static str, &'static [&'static str])] = &[
+        ("limits", FunctionResources::KEYS),
+        ("requests", FunctionResources::KEYS),
+        ("usage", &["cpu", "totalMemoryBytes"]),
+    ];
 }

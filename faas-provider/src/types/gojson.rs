@@ -10,22 +10,46 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serializer};
 use serde_json::{Map, Value};
 
+use super::keyscan;
+
 /// A wire type whose JSON object keys are matched like Go's `encoding/json` does.
 pub trait GoJson: DeserializeOwned {
     /// The canonical JSON keys of the type's fields.
     const KEYS: &'static [&'static str];
 
-    /// Folds the keys of nested wire objects (for example `limits`) after the top level is folded.
-    fn fold_nested(_object: &mut Map<String, Value>) {}
+    /// The nested wire objects whose keys are folded too (field, its keys), e.g. `limits`.
+    const NESTED: &'static [(&'static str, &'static [&'static str])] = &[];
 
-    /// Decodes a JSON body the way a Go server would.
+    /// Folds the keys of nested wire objects ([`GoJson::NESTED`]) after the top level is folded.
+    fn fold_nested(object: &mut Map<String, Value>) {
+        for (field, keys) in Self::NESTED {
+            fold_field(object, field, keys);
+        }
+    }
+
+    /// Decodes a JSON body the way a Go server would. A body whose keys are all canonical (or
+    /// unknown) is decoded straight into the type; only one that needs case folding goes
+    /// through a `serde_json::Value` tree.
     fn from_go_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        if keyscan::canonical(bytes, shape_of::<Self>(), false)
+            && let Ok(decoded) = serde_json::from_slice(bytes)
+        {
+            return Ok(decoded);
+        }
         let mut value: Value = serde_json::from_slice(bytes)?;
         if let Value::Object(object) = &mut value {
             fold_keys(object, Self::KEYS);
             Self::fold_nested(object);
         }
         serde_json::from_value(value)
+    }
+}
+
+/// The keys of `T` that [`keyscan`] checks.
+pub(crate) fn shape_of<T: GoJson>() -> keyscan::Shape<'static> {
+    keyscan::Shape {
+        keys: T::KEYS,
+        nested: T::NESTED,
     }
 }
 

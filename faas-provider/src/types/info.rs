@@ -72,7 +72,6 @@ impl ProviderInfo {
 impl GoJson for ProviderInfo {
     const KEYS: &'static [&'static str] = &["provider", "version", "orchestration"];
 
-    fn fold_nested(object: &mut serde_json::Map<String, serde_json::Value>) {
-        super::gojson::fold_field(object, "version", &["commit_message", "sha", "release"]);
-    }
+    const NESTED: &'static [(&'static str, &'static [&'static str])] =
+        &[("version", &["commit_message", "sha", "release"])];
 }

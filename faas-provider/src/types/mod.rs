@@ -6,6 +6,7 @@
 mod function;
 pub mod gojson;
 mod info;
+pub(crate) mod keyscan;
 mod logs;
 pub mod name;
 mod namespace;

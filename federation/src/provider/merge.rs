@@ -32,38 +32,19 @@ impl FederatedProvider {
                 .map(|b| self.call(b, "list", b.provider().list(namespace))),
         )
         .await;
-        let mut merged: Vec<(BackendIndex, FunctionStatus)> = Vec::new();
-        let mut positions: HashMap<String, usize> = HashMap::new();
+        let mut lists: Vec<(BackendIndex, Vec<FunctionStatus>)> = Vec::new();
         let mut missing = Vec::new();
         let mut refusal = None;
-        let mut answered = false;
         for (i, result) in results.into_iter().enumerate() {
             match result {
-                Ok(list) => {
-                    answered = true;
-                    for status in list {
-                        let function = FunctionRef::new(status.name.clone(), namespace);
-                        match positions.get(&status.name) {
-                            // On two backends (a move in flight): keep the routed one.
-                            Some(&at) => {
-                                if self.table.get(&function) == Some(i) {
-                                    merged[at] = (i, status);
-                                }
-                            }
-                            None => {
-                                self.table.insert_if_absent(function, i);
-                                positions.insert(status.name.clone(), merged.len());
-                                merged.push((i, status));
-                            }
-                        }
-                    }
-                }
+                Ok(list) => lists.push((i, list)),
                 Err(e) if is_refusal(&e) => {
                     refusal.get_or_insert(e);
                 }
                 Err(e) => missing.push((i, e)),
             }
         }
+        let answered = !lists.is_empty();
         if !answered {
             if missing.is_empty()
                 && let Some(refusal) = refusal
@@ -88,12 +69,64 @@ impl FederatedProvider {
             });
         }
         Ok(ListReport {
-            functions: merged.into_iter().map(|(_, s)| s).collect(),
+            functions: self.merge(namespace, lists),
             missing: missing
                 .into_iter()
                 .map(|(i, e)| (self.names[i].clone(), e.to_string()))
                 .collect(),
         })
+    }
+
+    /// The answers of several backends as one list, in backend order; the routing table
+    /// learns every function it did not know. A name listed by several backends (a move in
+    /// flight) appears once, where it was first listed, as the copy its route points to.
+    fn merge(
+        &self,
+        namespace: &str,
+        lists: Vec<(BackendIndex, Vec<FunctionStatus>)>,
+    ) -> Vec<FunctionStatus> {
+        let total: usize = lists.iter().map(|(_, list)| list.len()).sum();
+        let mut first: HashMap<&str, BackendIndex> = HashMap::with_capacity(total);
+        let mut duplicated = false;
+        for (i, list) in &lists {
+            for status in list {
+                duplicated |= first.insert(status.name.as_str(), *i).is_some();
+            }
+        }
+        // Only names not yet routed are added, so the first listing backend wins there.
+        self.table.learn(
+            namespace,
+            lists
+                .iter()
+                .flat_map(|(i, list)| list.iter().map(move |s| (s.name.as_str(), *i))),
+        );
+        drop(first);
+        if !duplicated {
+            let mut functions = Vec::with_capacity(total);
+            for (_, list) in lists {
+                functions.extend(list);
+            }
+            return functions;
+        }
+        let mut merged: Vec<FunctionStatus> = Vec::with_capacity(total);
+        let mut positions: HashMap<String, usize> = HashMap::with_capacity(total);
+        for (i, list) in lists {
+            for status in list {
+                match positions.get(&status.name) {
+                    Some(&at) => {
+                        let function = FunctionRef::new(status.name.clone(), namespace);
+                        if self.table.get(&function) == Some(i) {
+                            merged[at] = status;
+                        }
+                    }
+                    None => {
+                        positions.insert(status.name.clone(), merged.len());
+                        merged.push(status);
+                    }
+                }
+            }
+        }
+        merged
     }
 
     /// Records backends left out of a merged answer (log + response header).
