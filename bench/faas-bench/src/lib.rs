@@ -24,8 +24,8 @@
 #![warn(missing_docs)]
 
 pub mod federation_targets;
-pub mod wake;
 pub mod scale;
+pub mod wake;
 
 use std::fmt::Write as _;
 use std::time::Duration;
