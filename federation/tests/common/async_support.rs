@@ -190,11 +190,21 @@ pub async fn callback_receiver() -> (String, mpsc::UnboundedReceiver<Callback>) 
     (url, rx)
 }
 
-/// Serves `app` on 127.0.0.1; returns its base URL.
+/// Serves `app` on 127.0.0.1 as the binary does (`serve_router`, with its body drain);
+/// returns its base URL.
 pub async fn serve(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move {
+        faas_provider::server::serve_router(
+            listener,
+            app,
+            &faas_provider::ServerConfig::default(),
+            std::future::pending(),
+        )
+        .await
+        .unwrap()
+    });
     url
 }
 

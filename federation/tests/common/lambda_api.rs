@@ -237,14 +237,17 @@ impl LambdaApi {
             .expect("bind 127.0.0.1:0");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
+        // Served as the binary serves it (`serve_router`: its body drain lets a client that
+        // writes a too-large payload first read the 413 rather than a reset).
         tokio::spawn(async move {
-            let _ = axum::serve(
+            let _ = faas_provider::server::serve_router(
                 listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                app,
+                &ServerConfig::default(),
+                async {
+                    let _ = rx.await;
+                },
             )
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
             .await;
         });
         Self {
