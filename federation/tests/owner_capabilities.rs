@@ -6,13 +6,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use faas_provider::{FunctionDeployment, FunctionRef, Provider, ProviderError, ServerConfig};
+use faas_provider::{FunctionDeployment, FunctionRef, Provider, ProviderError};
 use federation::Runtime;
 use federation::config::{BackendConfig, CapabilityOverrides, FederationConfig};
 use federation::scaling::{LABEL_MAX, LABEL_MIN, LABEL_ZERO, LABEL_ZERO_DURATION};
-use prometheus_client::registry::Registry;
 
-use common::{NS, client, spec};
+use common::{NS, client, labelled, serve_runtime};
 
 /// `small` (the default: no scale to zero, at most 20 replicas) and `big` (scale to zero, up
 /// to 1000), both in-process memory backends; a fast idler.
@@ -37,27 +36,7 @@ async fn federation() -> (String, Runtime) {
     config.settings.scaling.interval = Duration::from_millis(50);
     config.settings.scaling.idle_interval = Duration::from_millis(50);
     config.settings.scaling.autoscale = false;
-    let mut registry = Registry::default();
-    let runtime = Runtime::start(&config, &mut registry).await.unwrap();
-    let app = runtime.router(&ServerConfig::default(), registry);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let server = ServerConfig::default();
-        faas_provider::server::serve_router(listener, app, &server, std::future::pending()).await
-    });
-    (url, runtime)
-}
-
-fn labelled(name: &str, backend: &str, labels: &[(&str, &str)]) -> FunctionDeployment {
-    let mut spec = spec(name, Some(backend));
-    spec.labels = Some(
-        labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    );
-    spec
+    serve_runtime(&config).await
 }
 
 async fn deploy(url: &str, spec: &FunctionDeployment) -> (u16, String) {

@@ -15,11 +15,10 @@ use faas_provider::{
     Body, Capabilities, FunctionRef, Provider, ProviderError, Result, ServerConfig,
 };
 use federation::config::{BackendConfig, FederationConfig};
-use federation::{Backend, Bound, FederatedProvider, Runtime};
-use prometheus_client::registry::Registry;
+use federation::{Backend, Bound, FederatedProvider};
 use provider_memory::MemoryProvider;
 
-use common::{NS, client, spec};
+use common::{NS, client, labelled, serve_runtime};
 
 /// Label of a test function: how long its deploy takes on [`Slow`].
 const DEPLOY_MS: &str = "test.deploy-ms";
@@ -107,32 +106,6 @@ async fn remote_slow() -> String {
     url
 }
 
-/// The federation as `faas-federation` runs it (Runtime, its router, the default server
-/// configuration) over `config`; returns its URL and the runtime.
-async fn federation(config: FederationConfig) -> (String, Runtime) {
-    let mut registry = Registry::default();
-    let runtime = Runtime::start(&config, &mut registry).await.unwrap();
-    let app = runtime.router(&ServerConfig::default(), registry);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let server = ServerConfig::default();
-        faas_provider::server::serve_router(listener, app, &server, std::future::pending()).await
-    });
-    (url, runtime)
-}
-
-fn labelled(name: &str, backend: &str, labels: &[(&str, &str)]) -> FunctionDeployment {
-    let mut spec = spec(name, Some(backend));
-    spec.labels = Some(
-        labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    );
-    spec
-}
-
 /// POSTs `spec` to `/system/functions`; the status and body.
 async fn deploy(url: &str, spec: &FunctionDeployment) -> (u16, String) {
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
@@ -175,7 +148,7 @@ async fn a_20s_deploy_and_a_20s_function_succeed_with_the_defaults() {
     let remote = remote_slow().await;
     let mut config = FederationConfig::default();
     config.backends.push(BackendConfig::http("far", &remote));
-    let (url, _runtime) = federation(config).await;
+    let (url, _runtime) = serve_runtime(&config).await;
 
     let answers = labelled("answers-late", "far", &[(ANSWER_MS, "20000")]);
     assert_eq!(deploy(&url, &answers).await.0, 202);
@@ -203,7 +176,7 @@ async fn past_the_bounds_a_504_names_the_backend_and_the_bound() {
     let mut own = BackendConfig::http("capped", &capped);
     own.invoke_timeout = Some(Duration::from_millis(500));
     config.backends.push(own);
-    let (url, runtime) = federation(config).await;
+    let (url, runtime) = serve_runtime(&config).await;
 
     // A deploy past deploy_timeout: 504, and the deploy completes behind it.
     let late = labelled("late", "far", &[(DEPLOY_MS, "1500")]);

@@ -251,3 +251,34 @@ pub fn auth_dir(user: &str, password: &str) -> (tempfile::TempDir, PathBuf) {
     let path = dir.path().to_path_buf();
     (dir, path)
 }
+
+/// The federation as `faas-federation` runs it ([`federation::Runtime`], its router, the
+/// default server configuration, `serve_router`) over `config`; its URL and the runtime.
+pub async fn serve_runtime(
+    config: &federation::config::FederationConfig,
+) -> (String, federation::Runtime) {
+    let mut registry = Registry::default();
+    let runtime = federation::Runtime::start(config, &mut registry)
+        .await
+        .unwrap();
+    let app = runtime.router(&ServerConfig::default(), registry);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let server = ServerConfig::default();
+        faas_provider::server::serve_router(listener, app, &server, std::future::pending()).await
+    });
+    (url, runtime)
+}
+
+/// [`spec`] routed to `backend` with `labels`.
+pub fn labelled(name: &str, backend: &str, labels: &[(&str, &str)]) -> FunctionDeployment {
+    let mut spec = spec(name, Some(backend));
+    spec.labels = Some(
+        labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    );
+    spec
+}
