@@ -337,3 +337,44 @@ impl Report {
         out
     }
 }
+
+/// The two runtimes of a bench binary, kept apart so that each side's threads are its own:
+/// the servers' and the load generator's.
+#[derive(Debug)]
+pub struct Runtimes {
+    /// Runs the servers under test.
+    pub servers: tokio::runtime::Runtime,
+    /// Runs the load generator.
+    pub client: tokio::runtime::Runtime,
+    /// Available cores.
+    pub cores: usize,
+    /// Worker threads of `servers`.
+    pub server_threads: usize,
+}
+
+impl Runtimes {
+    /// `server_threads` (default: the available cores) and `client_threads` worker threads.
+    pub fn new(server_threads: Option<usize>, client_threads: usize) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let server_threads = server_threads.unwrap_or(cores).max(1);
+        let servers = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(server_threads)
+            .thread_name("bench-server")
+            .enable_all()
+            .build()
+            .context("the servers' runtime")?;
+        let client = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(client_threads.max(1))
+            .thread_name("bench-client")
+            .enable_all()
+            .build()
+            .context("the load generator's runtime")?;
+        Ok(Self {
+            servers,
+            client,
+            cores,
+            server_threads,
+        })
+    }
+}

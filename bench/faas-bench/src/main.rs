@@ -58,20 +58,12 @@ fn duration(text: &str) -> Result<std::time::Duration, String> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let server_threads = args.server_threads.unwrap_or(cores).max(1);
-    let servers = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(server_threads)
-        .thread_name("bench-server")
-        .enable_all()
-        .build()
-        .context("the servers' runtime")?;
-    let client = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.client_threads.max(1))
-        .thread_name("bench-client")
-        .enable_all()
-        .build()
-        .context("the load generator's runtime")?;
+    let faas_bench::Runtimes {
+        servers,
+        client,
+        cores,
+        server_threads,
+    } = faas_bench::Runtimes::new(args.server_threads, args.client_threads)?;
     let settings = Settings {
         duration: args.duration,
         rounds: args.rounds,

@@ -205,20 +205,12 @@ struct Target {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let server_threads = args.server_threads.unwrap_or(cores).max(1);
-    let server = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(server_threads)
-        .thread_name("bench-server")
-        .enable_all()
-        .build()
-        .context("the server's runtime")?;
-    let client = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.client_threads.max(1))
-        .thread_name("bench-client")
-        .enable_all()
-        .build()
-        .context("the load generator's runtime")?;
+    let faas_bench::Runtimes {
+        servers: server,
+        client,
+        cores,
+        server_threads,
+    } = faas_bench::Runtimes::new(args.server_threads, args.client_threads)?;
     let servers = client.block_on(start(server.handle()))?;
 
     let identity = Arc::new(identity());
