@@ -100,11 +100,10 @@ impl Provider for DockerProvider {
     }
 
     async fn info(&self) -> Result<ProviderInfo> {
-        Ok(ProviderInfo::new(
-            PROVIDER_NAME,
-            "docker",
-            env!("CARGO_PKG_VERSION"),
-        ))
+        Ok(
+            ProviderInfo::new(PROVIDER_NAME, "docker", env!("CARGO_PKG_VERSION"))
+                .with_sha(env!("FAAS_BUILD_SHA")),
+        )
     }
 
     async fn health(&self) -> Result<()> {

@@ -53,6 +53,13 @@ async fn the_binary_serves_a_docker_provider() {
         (info.name.as_str(), info.orchestration.as_str()),
         ("faas-docker", "docker")
     );
+    // The commit built, not `unknown`.
+    if let Some(sha) = build_sha::expected(env!("CARGO_MANIFEST_DIR")) {
+        assert_eq!(
+            info.version.as_ref().map(|v| v.sha.as_str()),
+            Some(sha.as_str())
+        );
+    }
     client.health().await.unwrap();
 
     let spec = common::spec("bin-echo", "cat").await;

@@ -70,6 +70,10 @@ async fn serves_the_provider_api() {
     let body: serde_json::Value = info.json().await.unwrap();
     assert_eq!(body["provider"], "faas-lambda");
     assert_eq!(body["orchestration"], "lambda");
+    // The commit built, not `unknown`.
+    if let Some(sha) = build_sha::expected(env!("CARGO_MANIFEST_DIR")) {
+        assert_eq!(body["version"]["sha"], sha.as_str(), "{body}");
+    }
     let list = client
         .get(format!("{url}/system/functions"))
         .send()

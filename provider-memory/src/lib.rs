@@ -166,11 +166,10 @@ impl Provider for MemoryProvider {
     }
 
     async fn info(&self) -> Result<ProviderInfo> {
-        Ok(ProviderInfo::new(
-            PROVIDER_NAME,
-            "memory",
-            env!("CARGO_PKG_VERSION"),
-        ))
+        Ok(
+            ProviderInfo::new(PROVIDER_NAME, "memory", env!("CARGO_PKG_VERSION"))
+                .with_sha(env!("FAAS_BUILD_SHA")),
+        )
     }
 
     async fn list(&self, namespace: &str) -> Result<Vec<FunctionStatus>> {

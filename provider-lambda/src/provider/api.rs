@@ -69,7 +69,8 @@ impl Provider for LambdaProvider {
             PROVIDER_NAME,
             self.inner.orchestration,
             env!("CARGO_PKG_VERSION"),
-        ))
+        )
+        .with_sha(env!("FAAS_BUILD_SHA")))
     }
 
     async fn health(&self) -> Result<()> {

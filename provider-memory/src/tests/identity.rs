@@ -11,6 +11,10 @@ async fn info_and_capabilities() {
     let version = info.version.unwrap();
     assert_eq!(version.release, env!("CARGO_PKG_VERSION"));
     assert!(!version.sha.is_empty());
+    // The commit built (build.rs), not `unknown`.
+    if let Some(sha) = build_sha::expected(env!("CARGO_MANIFEST_DIR")) {
+        assert_eq!(version.sha, sha);
+    }
     assert_eq!(provider.capabilities(), faas_provider::Capabilities::full());
     assert_eq!(provider.capabilities().default_namespace, "openfaas-fn");
     provider.health().await.unwrap();
