@@ -29,7 +29,7 @@ fn create(name: &str, runtime: &str, zip: &str, tags: Value) -> Value {
         "FunctionName": name,
         "Role": "arn:aws:iam::000000000000:role/r",
         "Runtime": runtime,
-        "Handler": "bootstrap",
+        "Handler": "function.handler",
         "Code": { "ZipFile": zip },
         "Tags": tags,
     })
@@ -147,12 +147,19 @@ async fn a_zip_is_imported_to_the_registry_and_deployed_as_its_image() {
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["PackageType"], "Zip");
     assert_eq!(body["Runtime"], "provided.al2023");
-    assert_eq!(body["Handler"], "bootstrap");
+    assert_eq!(body["Handler"], "function.handler");
     let deployed = api
         .local
         .get(&faas_provider::FunctionRef::new("zip-fn", "openfaas-fn"))
         .await
         .unwrap();
+    // `Handler` reaches the entrypoint as `_HANDLER` (it hands it to the bootstrap), and the
+    // variable the API manages is not one of the function's own.
+    assert_eq!(deployed.env_vars["_HANDLER"], "function.handler");
+    assert!(
+        body["Environment"]["Variables"].get("_HANDLER").is_none(),
+        "{body}"
+    );
     let prefix = format!("{}/lambda/zip-fn:zip-", registry.host());
     assert!(deployed.image.starts_with(&prefix), "{}", deployed.image);
     let tag = deployed.image.rsplit_once(':').unwrap().1;
@@ -199,4 +206,87 @@ async fn a_zip_is_imported_to_the_registry_and_deployed_as_its_image() {
             .contains("PackageType Image"),
         "{body}"
     );
+    // A zip function stays one: an image update is refused, the function left as it was.
+    let answer = http()
+        .put(format!("{}/2015-03-31/functions/zip-fn/code", api.url))
+        .json(&json!({ "ImageUri": "example/echo:2" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body: Value = answer.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("PackageType Zip"),
+        "{body}"
+    );
+    let configuration = |name: &'static str| {
+        let url = format!("{}/2015-03-31/functions/{name}/configuration", api.url);
+        async move {
+            http()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(configuration("zip-fn").await["PackageType"], "Zip");
+
+    // A new Handler follows; `_HANDLER` is refused as a variable of the function's own, and
+    // kept when the environment is replaced.
+    let set = |body: Value| {
+        http()
+            .put(format!(
+                "{}/2015-03-31/functions/zip-fn/configuration",
+                api.url
+            ))
+            .json(&body)
+            .send()
+    };
+    let answer = set(json!({ "Handler": "other.handler" })).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let answer = set(json!({ "Environment": { "Variables": { "_HANDLER": "x" } } }))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body: Value = answer.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("_HANDLER"),
+        "{body}"
+    );
+    let answer = set(json!({ "Environment": { "Variables": { "GREETING": "hi" } } }))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let after = api
+        .local
+        .get(&faas_provider::FunctionRef::new("zip-fn", "openfaas-fn"))
+        .await
+        .unwrap();
+    assert_eq!(after.env_vars["_HANDLER"], "other.handler");
+    assert_eq!(after.env_vars["GREETING"], "hi");
+    let shown = configuration("zip-fn").await;
+    assert_eq!(shown["Handler"], "other.handler");
+    assert_eq!(
+        shown["Environment"]["Variables"],
+        json!({ "GREETING": "hi" })
+    );
+
+    // A taken name is refused before the zip is built and pushed: nothing reaches the
+    // registry under that function's repository.
+    let taken = zip_of(&[("bootstrap", b"#!/bin/sh\n"), ("v3", b"3")]);
+    let (status, kind, _) = post(&api, &create("img", "provided.al2023", &taken, json!({}))).await;
+    assert_eq!((status, kind.as_str()), (409, "ResourceConflictException"));
+    let tags = http()
+        .get(format!("{}/v2/lambda/img/tags/list", registry.url()))
+        .basic_auth("pusher", Some("s3cret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.status(), 404, "nothing was pushed for the taken name");
 }

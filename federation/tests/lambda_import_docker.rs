@@ -145,7 +145,7 @@ async fn a_static_bootstrap_zip_created_with_the_aws_cli_runs_on_docker() {
             "--runtime",
             "provided.al2023",
             "--handler",
-            "bootstrap",
+            "echo.handler",
             "--role",
             ROLE,
             "--timeout",
@@ -202,6 +202,8 @@ async fn a_static_bootstrap_zip_created_with_the_aws_cli_runs_on_docker() {
     assert_eq!(header("x-echo-method").as_deref(), Some("POST"));
     assert_eq!(header("x-echo-path").as_deref(), Some("/some/path"));
     assert_eq!(header("x-echo-query").as_deref(), Some("x=1"));
+    // The function's Handler reached the bootstrap as Lambda passes it (`_HANDLER`).
+    assert_eq!(header("x-echo-handler").as_deref(), Some("echo.handler"));
     assert_eq!(header("content-type").as_deref(), Some("text/plain"));
     assert_eq!(response.text().await.unwrap(), "through API Gateway v2");
 

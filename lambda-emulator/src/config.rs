@@ -59,11 +59,14 @@ pub struct EmulatorConfig {
     pub region: String,
     /// The account id in ARNs.
     pub account_id: String,
+    /// `_HANDLER`: the function's `Handler` setting, which a custom runtime's bootstrap reads
+    /// to find its handler (default `bootstrap`).
+    pub handler: String,
 }
 
 impl EmulatorConfig {
     /// Defaults: timeout 3 s, 128 MB, process sandbox, no concurrency limit, init 10 s,
-    /// `127.0.0.1:0`, `us-east-1`, account `000000000000`.
+    /// `127.0.0.1:0`, `us-east-1`, account `000000000000`, handler `bootstrap`.
     pub fn new(function_name: impl Into<String>, task_dir: impl Into<PathBuf>) -> Self {
         EmulatorConfig {
             function_name: function_name.into(),
@@ -77,6 +80,7 @@ impl EmulatorConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             region: "us-east-1".to_string(),
             account_id: "000000000000".to_string(),
+            handler: "bootstrap".to_string(),
         }
     }
 
@@ -149,7 +153,7 @@ impl EmulatorConfig {
         );
         let mut env: Vec<(String, String)> = [
             ("AWS_LAMBDA_RUNTIME_API", api.to_string()),
-            ("_HANDLER", "bootstrap".to_string()),
+            ("_HANDLER", self.handler.clone()),
             ("LAMBDA_TASK_ROOT", task_root.clone()),
             ("LAMBDA_RUNTIME_DIR", runtime_dir.to_string()),
             ("AWS_LAMBDA_FUNCTION_NAME", self.function_name.clone()),

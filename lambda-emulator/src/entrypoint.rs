@@ -65,6 +65,9 @@ pub struct EntrypointSettings {
     pub max_inflight: usize,
     /// `exec_timeout` (3 s).
     pub timeout: Duration,
+    /// `_HANDLER`: the function's `Handler`, passed on to the bootstrap as Lambda does
+    /// (`bootstrap`).
+    pub handler: String,
 }
 
 /// Parses `30`, `30s`, `500ms`, `2m`, `1h`.
@@ -107,10 +110,15 @@ impl EntrypointSettings {
                 .ok_or_else(|| format!("exec_timeout: {text:?} is not a positive duration"))?,
             None => Duration::from_secs(3),
         };
+        let handler = lookup("_HANDLER")
+            .map(|text| text.trim().to_string())
+            .filter(|text| !text.is_empty())
+            .unwrap_or_else(|| "bootstrap".to_string());
         Ok(Self {
             port,
             max_inflight,
             timeout,
+            handler,
         })
     }
 }
@@ -265,18 +273,25 @@ mod tests {
             EntrypointSettings {
                 port: 8080,
                 max_inflight: 1,
-                timeout: Duration::from_secs(3)
+                timeout: Duration::from_secs(3),
+                handler: "bootstrap".into(),
             }
         );
         let set = EntrypointSettings::from_lookup(env(&[
             ("port", "9001"),
             ("max_inflight", "4"),
             ("exec_timeout", "2m"),
+            ("_HANDLER", "function.handler"),
         ]))
         .unwrap();
         assert_eq!(
-            (set.port, set.max_inflight, set.timeout),
-            (9001, 4, Duration::from_secs(120))
+            (
+                set.port,
+                set.max_inflight,
+                set.timeout,
+                set.handler.as_str()
+            ),
+            (9001, 4, Duration::from_secs(120), "function.handler")
         );
         for (pairs, needle) in [
             (&[("port", "x")][..], "port"),

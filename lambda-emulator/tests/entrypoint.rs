@@ -35,7 +35,11 @@ fn echo_task() -> tempfile::TempDir {
 async fn invokes_pass_events_unchanged_and_http_calls_become_api_gateway_events() {
     let dir = echo_task();
     let url = serve(
-        emulator("echo", dir.path(), |c| c.max_concurrency = Some(2)).await,
+        emulator("echo", dir.path(), |c| {
+            c.max_concurrency = Some(2);
+            c.handler = "echo.handler".into();
+        })
+        .await,
         2,
     )
     .await;
@@ -70,6 +74,7 @@ async fn invokes_pass_events_unchanged_and_http_calls_become_api_gateway_events(
     assert_eq!(header("x-echo-method"), "PUT");
     assert_eq!(header("x-echo-path"), "/a/b");
     assert_eq!(header("x-echo-query"), "k=v&k=w");
+    assert_eq!(header("x-echo-handler"), "echo.handler", "_HANDLER");
     assert_eq!(header("content-type"), "text/plain");
     assert_eq!(answer.text().await.unwrap(), "over HTTP");
 

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use faas_provider::{FunctionDeployment, FunctionStatus};
+use faas_provider::{FunctionDeployment, FunctionStatus, ProviderError};
 use http::StatusCode;
 use http::request::Parts;
 use serde_json::{Value, json};
@@ -12,8 +12,7 @@ use serde_json::{Value, json};
 use super::error::LambdaError;
 use super::import::{self, Source};
 use super::model::{
-    self, ANNOTATION_DESCRIPTION, ANNOTATION_HANDLER, ANNOTATION_PACKAGE_TYPE, ANNOTATION_ROLE,
-    ANNOTATION_RUNTIME,
+    self, ANNOTATION_DESCRIPTION, ANNOTATION_PACKAGE_TYPE, ANNOTATION_ROLE, ANNOTATION_RUNTIME,
 };
 use super::names;
 use super::state::{ApiState, FunctionPath, Payload, Resolved, query_param};
@@ -67,6 +66,7 @@ pub(crate) async fn create(
         .environment
         .and_then(|e| e.variables)
         .unwrap_or_default();
+    model::check_environment(&variables)?;
     model::set_environment(&mut spec, variables);
     model::set_timeout(&mut spec, timeout);
     model::set_memory(&mut spec, memory);
@@ -91,7 +91,14 @@ pub(crate) async fn create(
                 model::set_annotation(&mut spec, ANNOTATION_RUNTIME, runtime);
             }
             if let Some(handler) = &request.handler {
-                model::set_annotation(&mut spec, ANNOTATION_HANDLER, handler);
+                model::set_handler(&mut spec, handler);
+            }
+            // Refuse a taken name before the import's build and push, not after.
+            if state.provider.get(&target.function).await.is_ok() {
+                return Err(LambdaError::from_provider(
+                    ProviderError::function_exists(&target.function),
+                    &target.arn,
+                ));
             }
             let backend = spec.annotation(GATEWAY_ANNOTATION).map(str::to_string);
             import::image_of_zip(&state, &target.name, backend.as_deref(), &zip).await?
@@ -224,6 +231,12 @@ pub(crate) async fn update_code(
                 "the function is PackageType Image: update it with ImageUri, not ZipFile",
             ));
         }
+        (None, Some(_)) => {
+            // As Lambda: a function's package type does not change with its code.
+            return Err(LambdaError::invalid(
+                "the function is PackageType Zip: update it with ZipFile, not ImageUri",
+            ));
+        }
         (_, runtime) => import::source(&request.code, None, runtime.as_deref())?,
     };
     if request.dry_run == Some(true) {
@@ -252,6 +265,13 @@ pub(crate) async fn update_configuration(
     if request.role.as_deref().is_some_and(|r| r.trim().is_empty()) {
         return Err(LambdaError::invalid("Role cannot be empty"));
     }
+    if let Some(variables) = request
+        .environment
+        .as_ref()
+        .and_then(|e| e.variables.as_ref())
+    {
+        model::check_environment(variables)?;
+    }
     update_with(&state, &target, |spec| {
         if let Some(environment) = request.environment {
             model::set_environment(spec, environment.variables.unwrap_or_default());
@@ -267,6 +287,9 @@ pub(crate) async fn update_configuration(
         }
         if let Some(description) = &request.description {
             model::set_annotation(spec, ANNOTATION_DESCRIPTION, description);
+        }
+        if let Some(handler) = &request.handler {
+            model::set_handler(spec, handler);
         }
     })
     .await

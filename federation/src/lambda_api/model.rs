@@ -39,6 +39,9 @@ pub const ANNOTATION_HANDLER: &str = "com.openfaas.lambda.handler";
 pub const ANNOTATION_PACKAGE_TYPE: &str = "com.openfaas.lambda.package-type";
 /// Annotation holding memory in MB (provider-lambda's; read, and kept in step when present).
 pub const ANNOTATION_MEMORY: &str = "com.openfaas.lambda.memory";
+/// The variable carrying `Handler` to a zip function's entrypoint, which hands it to the
+/// bootstrap as Lambda does (managed by the API: hidden from `Environment`, refused in it).
+pub const HANDLER_ENV: &str = "_HANDLER";
 /// The watchdog's timeout variables set from `Timeout`.
 pub const TIMEOUT_ENV: [&str; 2] = ["exec_timeout", "write_timeout"];
 /// Lambda's default timeout, seconds.
@@ -146,6 +149,8 @@ pub struct UpdateConfiguration {
     pub memory_size: Option<i64>,
     /// `Environment` (replaces every variable).
     pub environment: Option<Environment>,
+    /// `Handler`.
+    pub handler: Option<String>,
 }
 
 /// Body of `PutFunctionConcurrency`.
@@ -244,10 +249,37 @@ pub fn set_timeout(spec: &mut FunctionDeployment, seconds: u64) {
     annotations(spec).insert(ANNOTATION_TIMEOUT.to_string(), value);
 }
 
-/// Replaces the environment with `variables`, keeping the timeout variables the API manages.
+/// Refuses `Environment.Variables` naming a variable the API manages, as Lambda refuses its
+/// reserved keys.
+pub fn check_environment(variables: &BTreeMap<String, String>) -> Result<(), LambdaError> {
+    if variables.contains_key(HANDLER_ENV) {
+        return Err(LambdaError::invalid(format!(
+            "Lambda was unable to configure your environment variables because the environment \
+             variables you have provided contains reserved keys that are currently not \
+             supported for modification. Reserved keys used in this request: {HANDLER_ENV}"
+        )));
+    }
+    Ok(())
+}
+
+/// Sets `Handler` on a spec: its annotation, and for zip functions the variable their
+/// entrypoint passes to the bootstrap.
+pub fn set_handler(spec: &mut FunctionDeployment, handler: &str) {
+    annotations(spec).insert(ANNOTATION_HANDLER.to_string(), handler.to_string());
+    if spec.annotation(ANNOTATION_PACKAGE_TYPE) == Some("Zip") {
+        spec.env_vars
+            .insert(HANDLER_ENV.to_string(), handler.to_string());
+    }
+}
+
+/// Replaces the environment with `variables`, keeping the variables the API manages (timeout,
+/// handler).
 pub fn set_environment(spec: &mut FunctionDeployment, variables: BTreeMap<String, String>) {
     let timeout = timeout_of_annotations(spec.annotations.as_ref());
     let mut env = variables;
+    if let Some(handler) = spec.env_vars.get(HANDLER_ENV) {
+        env.insert(HANDLER_ENV.to_string(), handler.clone());
+    }
     if let Some(timeout) = timeout {
         for key in TIMEOUT_ENV {
             if !env.contains_key(key) {
@@ -386,6 +418,7 @@ pub fn environment_of(status: &FunctionStatus) -> BTreeMap<String, String> {
         .iter()
         .filter(|(key, value)| {
             !(TIMEOUT_ENV.contains(&key.as_str()) && managed.as_ref() == Some(*value))
+                && key.as_str() != HANDLER_ENV
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()

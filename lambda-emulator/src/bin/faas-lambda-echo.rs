@@ -3,7 +3,8 @@
 //!
 //! - An API Gateway v2 HTTP event is answered with a response description: status 200, the
 //!   event's body (and its base64 flag) as the body, its content type, and `x-echo-method`,
-//!   `x-echo-path`, `x-echo-query` headers naming what the event said.
+//!   `x-echo-path`, `x-echo-query` headers naming what the event said, and `x-echo-handler`
+//!   naming the handler the runtime was given (`_HANDLER`).
 //! - Any other event is answered with itself, byte for byte.
 
 use std::io::{Read, Write};
@@ -62,6 +63,7 @@ fn answer(event: &[u8]) -> Vec<u8> {
             "x-echo-method": http["method"],
             "x-echo-path": value["rawPath"],
             "x-echo-query": value["rawQueryString"],
+            "x-echo-handler": std::env::var("_HANDLER").unwrap_or_default(),
         },
         "body": value["body"].as_str().unwrap_or(""),
         "isBase64Encoded": value["isBase64Encoded"].as_bool().unwrap_or(false),

@@ -41,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
         EntrypointSettings::from_lookup(|key| std::env::var(key).ok()).map_err(|e| anyhow!(e))?;
     let mut cfg = EmulatorConfig::new(args.name.clone(), args.task_dir.clone());
     cfg.timeout = settings.timeout;
+    cfg.handler = settings.handler.clone();
     cfg.max_concurrency = u32::try_from(settings.max_inflight).ok();
     cfg.env =
         entrypoint::function_env(std::env::vars().filter(|(key, _)| key != "lambda_function_name"));
