@@ -1,7 +1,7 @@
 //! For build scripts: sets `FAAS_BUILD_SHA` (reported by `GET /system/info`) to the commit
 //! being built, so every provider of this workspace reports it:
 //!
-//! ```no_run
+//! ```text
 //! // build.rs
 //! fn main() {
 //!     build_sha::emit();

@@ -29,6 +29,7 @@
 //! # }
 //! ```
 
+mod base_url;
 mod decode;
 mod errors;
 mod invoke;
@@ -52,6 +53,7 @@ use crate::types::{
     ProviderInfo, ScaleServiceRequest, Secret,
 };
 
+use base_url::{plain_http, segment, validate_base_url};
 use errors::{Call, Target};
 
 /// Default bound on a system call (`/system/*`, `/healthz`): faasd pulls images inside
@@ -371,66 +373,6 @@ fn route_supported<T>(result: Result<T>) -> Result<bool> {
     }
 }
 
-fn validate_base_url(input: &str) -> Result<Url> {
-    let shown = if input.contains('@') {
-        "<url with credentials>"
-    } else {
-        input
-    };
-    let url = Url::parse(input.trim())
-        .map_err(|e| ProviderError::invalid(format!("invalid provider URL {shown:?}: {e}")))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(ProviderError::invalid(format!(
-            "invalid provider URL {shown:?}: scheme must be http or https, not {:?}",
-            url.scheme()
-        )));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(ProviderError::invalid(
-            "invalid provider URL: credentials must not be part of the URL; use with_basic_auth",
-        ));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(ProviderError::invalid(format!(
-            "invalid provider URL {shown:?}: a host is required"
-        )));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(ProviderError::invalid(format!(
-            "invalid provider URL {shown:?}: a query or fragment is not allowed"
-        )));
-    }
-    Ok(url)
-}
-
-/// The invocation pool of an `http://` base URL, connecting to `authority` (`host:port`);
-/// `None` for `https://`, which goes through `reqwest` and its TLS.
-fn plain_http(url: &Url, authority: &str) -> Option<PlainHttp> {
-    if url.scheme() != "http" {
-        return None;
-    }
-    let host_header = match url.port() {
-        Some(port) => format!("{}:{port}", url.host_str()?),
-        None => url.host_str()?.to_string(),
-    };
-    Some(PlainHttp {
-        pool: pool::Pool::new(authority, &host_header, CONNECT_TIMEOUT)?,
-        prefix: url.path().trim_end_matches('/').to_string(),
-    })
-}
-
-/// One path segment, percent-encoded (everything but RFC 3986 unreserved characters).
-/// Empty, `.` and `..` are refused: they would change the route.
-fn segment(what: &str, value: &str) -> Result<String> {
-    if value.is_empty() {
-        return Err(ProviderError::invalid(format!("{what} is required")));
-    }
-    if value == "." || value == ".." {
-        return Err(ProviderError::invalid(format!("invalid {what} {value:?}")));
-    }
-    Ok(crate::encoding::percent_encode(value))
-}
-
 /// Why reading a body stopped.
 enum ReadError {
     Transport(reqwest::Error),
@@ -490,18 +432,13 @@ impl Provider for HttpProvider {
     }
 
     async fn list(&self, namespace: &str) -> Result<Vec<FunctionStatus>> {
-        let call = Call::new(
-            "list",
-            Target::Namespace(if namespace.is_empty() {
-                self.capabilities.default_namespace.clone()
-            } else {
-                namespace.to_string()
-            }),
-            "GET /system/functions",
-        );
-        let url = self.url("/system/functions", &namespace_query(namespace))?;
-        let body = self.exchange(&call, self.system(Method::GET, url)).await?;
+        let (call, body) = self.list_body(namespace).await?;
         decode::list(&body).map_err(|e| self.decode_error(&call, e))
+    }
+
+    async fn list_json(&self, namespace: &str) -> Result<Vec<u8>> {
+        let (call, body) = self.list_body(namespace).await?;
+        decode::list_json::<FunctionStatus>(body).map_err(|e| self.decode_error(&call, e))
     }
 
     async fn get(&self, function: &FunctionRef) -> Result<FunctionStatus> {
@@ -726,6 +663,22 @@ impl Provider for HttpProvider {
 }
 
 impl HttpProvider {
+    /// `GET /system/functions` of `namespace`: the call (for errors) and the body.
+    async fn list_body(&self, namespace: &str) -> Result<(Call, Bytes)> {
+        let call = Call::new(
+            "list",
+            Target::Namespace(if namespace.is_empty() {
+                self.capabilities.default_namespace.clone()
+            } else {
+                namespace.to_string()
+            }),
+            "GET /system/functions",
+        );
+        let url = self.url("/system/functions", &namespace_query(namespace))?;
+        let body = self.exchange(&call, self.system(Method::GET, url)).await?;
+        Ok((call, body))
+    }
+
     /// POST/PUT/DELETE `/system/secrets`: namespace in body and query (faasd reads the query
     /// on DELETE, faas-netes the body).
     async fn secret_call(

@@ -243,6 +243,17 @@ pub trait Provider: Send + Sync + 'static {
     /// error (`NotFound` or `InvalidRequest`); an empty one gives `[]`.
     async fn list(&self, namespace: &str) -> Result<Vec<FunctionStatus>>;
 
+    /// [`Provider::list`] as the JSON array `GET /system/functions` answers, which the server
+    /// sends as it is. The default encodes [`Provider::list`]. A provider that receives lists
+    /// encoded already answers without decoding and re-encoding every function: the HTTP
+    /// client passes a remote's list through, and the federation joins its backends' lists (as
+    /// the OpenFaaS gateway proxies a provider's list).
+    async fn list_json(&self, namespace: &str) -> Result<Vec<u8>> {
+        let functions = self.list(namespace).await?;
+        serde_json::to_vec(&functions)
+            .map_err(|error| ProviderError::backend("list", format!("encoding the list: {error}")))
+    }
+
     /// One function's status (`GET /system/function/{name}`); `NotFound` when absent.
     async fn get(&self, function: &FunctionRef) -> Result<FunctionStatus>;
 
@@ -360,6 +371,9 @@ macro_rules! delegate_provider {
             }
             async fn list(&self, namespace: &str) -> Result<Vec<FunctionStatus>> {
                 (**self).list(namespace).await
+            }
+            async fn list_json(&self, namespace: &str) -> Result<Vec<u8>> {
+                (**self).list_json(namespace).await
             }
             async fn get(&self, function: &FunctionRef) -> Result<FunctionStatus> {
                 (**self).get(function).await

@@ -22,6 +22,22 @@ pub(super) fn list<T: GoJson>(body: &[u8]) -> Result<Vec<T>, serde_json::Error> 
     list_folding(body)
 }
 
+/// A list body as the JSON array the server answers: the body itself when its keys are all
+/// canonical (one pass that checks the syntax and the keys, without decoding a value), `[]` for
+/// `null` or nothing, and otherwise [`list`]'s decoding (keys folded) encoded again.
+pub(super) fn list_json<T: GoJson + serde::Serialize>(
+    body: bytes::Bytes,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let trimmed = body.trim_ascii();
+    if trimmed.is_empty() || trimmed == b"null" {
+        return Ok(b"[]".to_vec());
+    }
+    if trimmed.first() == Some(&b'[') && keyscan::canonical(&body, shape_of::<T>(), true) {
+        return Ok(Vec::from(body));
+    }
+    serde_json::to_vec(&list_folding::<T>(&body)?)
+}
+
 /// [`list`] through a `serde_json::Value` tree, each element's keys folded.
 fn list_folding<T: GoJson>(body: &[u8]) -> Result<Vec<T>, serde_json::Error> {
     match serde_json::from_slice::<Value>(body)? {
@@ -81,6 +97,35 @@ mod tests {
         }
         let bad: &[u8] = br#"[{"name":"a","replicas":"two"}]"#;
         assert!(list::<FunctionStatus>(bad).is_err());
+    }
+
+    #[test]
+    fn canonical_list_bodies_pass_through_as_they_are() {
+        let json = |body: &'static [u8]| {
+            String::from_utf8(list_json::<FunctionStatus>(bytes::Bytes::from_static(body)).unwrap())
+                .unwrap()
+        };
+        let canonical = r#"[{"name":"a","image":"i","labels":{"Name":"x"},"replicas":2}]"#;
+        assert_eq!(json(canonical.as_bytes()), canonical);
+        // Values are not decoded: passed through as the remote sent them, as the OpenFaaS
+        // gateway proxies a provider's list.
+        assert_eq!(
+            json(br#"[{"name":"a","replicas":"two"}]"#),
+            r#"[{"name":"a","replicas":"two"}]"#
+        );
+        assert_eq!(json(b"null"), "[]");
+        assert_eq!(json(b" "), "[]");
+        // Go's key variants are folded, then the list is encoded again.
+        let folded: Vec<FunctionStatus> =
+            serde_json::from_str(&json(br#"[{"Name":"a","IMAGE":"i"}]"#)).unwrap();
+        assert_eq!(
+            (folded[0].name.as_str(), folded[0].image.as_str()),
+            ("a", "i")
+        );
+        // Not a list, or not JSON: refused.
+        for bad in [&b"{}"[..], b"[{\"name\":", b"[1] x"] {
+            assert!(list_json::<FunctionStatus>(bytes::Bytes::from_static(bad)).is_err());
+        }
     }
 
     #[test]

@@ -64,8 +64,15 @@ pub(crate) async fn list_functions(
 ) -> Result<Response> {
     let query = QueryParams::parse(query.as_deref());
     let namespace = state.namespace([query.first("namespace")])?;
-    let functions = state.provider.list(&namespace).await?;
-    Ok(Json(functions).into_response())
+    let list = state.provider.list_json(&namespace).await?;
+    Ok((
+        [(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        )],
+        list,
+    )
+        .into_response())
 }
 
 fn validate_deployment(state: &AppState, spec: &mut FunctionDeployment) -> Result<()> {

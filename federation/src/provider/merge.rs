@@ -3,12 +3,14 @@
 //! their repair step (see [`crate::fanout`]).
 
 use std::collections::HashMap;
+use std::future::Future;
 
 use futures::future::{BoxFuture, join_all};
 
 use faas_provider::{Capabilities, FunctionRef, FunctionStatus, Provider, ProviderError, Result};
 
 use super::federated::{FederatedProvider, PROVIDER_NAME, is_refusal};
+use crate::backends::Backend;
 use crate::cache::BackendIndex;
 use crate::fanout::{self, Plan};
 use crate::missing::record_missing;
@@ -26,13 +28,29 @@ impl FederatedProvider {
     /// Merges every backend's list of `namespace`; backends that cannot answer are left out
     /// and reported in `missing`. Fails only when no backend answered.
     pub async fn list_report(&self, namespace: &str) -> Result<ListReport> {
-        let results = join_all(
-            self.backends
-                .iter()
-                .map(|b| self.call(b, "list", b.provider().list(namespace))),
-        )
-        .await;
-        let mut lists: Vec<(BackendIndex, Vec<FunctionStatus>)> = Vec::new();
+        let (lists, missing) = self
+            .gather(namespace, |b| b.provider().list(namespace))
+            .await?;
+        Ok(ListReport {
+            functions: self.merge(namespace, lists),
+            missing,
+        })
+    }
+
+    /// Every backend's answer to a list of `namespace` (`list` calls one backend's provider),
+    /// and the backends that could not answer, with why. Fails only when no backend answered:
+    /// with the refusal when every backend refused (a bad namespace), else `Unavailable`
+    /// naming them.
+    pub(super) async fn gather<'a, T, F>(
+        &'a self,
+        namespace: &str,
+        list: impl Fn(&'a Backend) -> F,
+    ) -> Result<(Vec<(BackendIndex, T)>, Vec<(String, String)>)>
+    where
+        F: Future<Output = Result<T>> + 'a,
+    {
+        let results = join_all(self.backends.iter().map(|b| self.call(b, "list", list(b)))).await;
+        let mut lists = Vec::new();
         let mut missing = Vec::new();
         let mut refusal = None;
         for (i, result) in results.into_iter().enumerate() {
@@ -44,8 +62,7 @@ impl FederatedProvider {
                 Err(e) => missing.push((i, e)),
             }
         }
-        let answered = !lists.is_empty();
-        if !answered {
+        if lists.is_empty() {
             if missing.is_empty()
                 && let Some(refusal) = refusal
             {
@@ -68,13 +85,11 @@ impl FederatedProvider {
                 ),
             });
         }
-        Ok(ListReport {
-            functions: self.merge(namespace, lists),
-            missing: missing
-                .into_iter()
-                .map(|(i, e)| (self.names[i].clone(), e.to_string()))
-                .collect(),
-        })
+        let missing = missing
+            .into_iter()
+            .map(|(i, e)| (self.names[i].clone(), e.to_string()))
+            .collect();
+        Ok((lists, missing))
     }
 
     /// The answers of several backends as one list, in backend order; the routing table

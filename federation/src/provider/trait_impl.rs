@@ -112,6 +112,12 @@ impl Provider for FederatedProvider {
         Ok(report.functions)
     }
 
+    async fn list_json(&self, namespace: &str) -> Result<Vec<u8>> {
+        let (list, missing) = self.list_joined(namespace).await?;
+        self.left_out("list", &missing);
+        Ok(list)
+    }
+
     async fn get(&self, function: &FunctionRef) -> Result<FunctionStatus> {
         self.with_owner(function, "get", |p| p.get(function)).await
     }

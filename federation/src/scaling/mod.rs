@@ -575,6 +575,10 @@ impl Provider for Scaler {
         self.inner.list(namespace).await
     }
 
+    async fn list_json(&self, namespace: &str) -> Result<Vec<u8>> {
+        self.inner.list_json(namespace).await
+    }
+
     async fn get(&self, function: &FunctionRef) -> Result<FunctionStatus> {
         self.inner.get(function).await
     }
