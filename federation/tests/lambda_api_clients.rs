@@ -2,18 +2,18 @@
 //! `target/boto3-venv`) and the AWS CLI v2 (`/usr/bin/aws`, Debian's `awscli`), both signing
 //! every request with SigV4, which the API checks (the same dummy key is configured on it).
 
+#[path = "common/aws_cli.rs"]
+mod aws_cli;
 #[path = "common/lambda_api.rs"]
 mod harness;
 
-use std::process::{Command, Output, Stdio};
-
+use aws_cli::AwsCli;
 use base64::Engine;
 use faas_provider::{FunctionRef, Provider};
 use harness::{ACCESS_KEY, LambdaApi, SECRET_KEY, eventually, http};
 use serde_json::Value;
 
 const NS: &str = "openfaas-fn";
-const AWS: &str = "/usr/bin/aws";
 
 /// Everything boto3 does, printed as one JSON object.
 const BOTO3_SCRIPT: &str = r#"
@@ -135,62 +135,10 @@ async fn boto3_drives_every_operation_with_signatures_checked() {
     );
 }
 
-/// Runs `aws lambda ARGS --endpoint-url URL --no-cli-pager --output json` with the test
-/// credentials (or `secret` instead of the right one).
-fn aws(url: &str, secret: &str, args: &[&str]) -> Output {
-    let home = tempfile::tempdir().unwrap();
-    Command::new(AWS)
-        .arg("lambda")
-        .args(args)
-        .args([
-            "--endpoint-url",
-            url,
-            "--no-cli-pager",
-            "--output",
-            "json",
-            "--cli-read-timeout",
-            "30",
-        ])
-        .env_remove("AWS_PROFILE")
-        .env("HOME", home.path())
-        .env("AWS_CONFIG_FILE", home.path().join("config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.path().join("credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", secret)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {AWS} (apt-get install awscli): {e}"))
-}
-
-/// `aws lambda ARGS`, which must succeed; its JSON output (`null` when empty).
+/// `aws lambda ARGS`, signed with the test credentials, which must succeed; its JSON output
+/// (`null` when empty).
 async fn cli(url: &str, args: &[&str]) -> Value {
-    let url = url.to_string();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let output = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        aws(&url, SECRET_KEY, &args)
-    })
-    .await
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "aws lambda failed ({}):\n{}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    if output.stdout.iter().all(u8::is_ascii_whitespace) {
-        Value::Null
-    } else {
-        serde_json::from_slice(&output.stdout).unwrap()
-    }
+    AwsCli::new(url, ACCESS_KEY, SECRET_KEY).json(args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -376,10 +324,11 @@ async fn the_aws_cli_drives_every_operation_with_signatures_checked() {
 
     // A wrong secret is refused, with the exception the CLI names.
     let url_owned = url.to_string();
-    let refused =
-        tokio::task::spawn_blocking(move || aws(&url_owned, "not-the-secret", &["list-functions"]))
-            .await
-            .unwrap();
+    let refused = tokio::task::spawn_blocking(move || {
+        AwsCli::new(&url_owned, ACCESS_KEY, "not-the-secret").run(&["list-functions"])
+    })
+    .await
+    .unwrap();
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("InvalidSignatureException"), "{stderr}");

@@ -10,17 +10,20 @@
 //!
 //! Runs with the federation's `docker` feature (a `[[test]]` with `required-features`).
 
+#[path = "common/aws_cli.rs"]
+mod aws_cli;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
+use std::time::Duration;
 
+use aws_cli::AwsCli;
 use federation::FederationConfig;
 use federation::Runtime;
 use serde_json::Value;
 use test_support::assets::static_binary;
 
-const AWS: &str = "/usr/bin/aws";
 const ROLE: &str = "arn:aws:iam::000000000000:role/lambda-role";
 
 /// A zip holding `bootstrap` (0755) with `program`'s bytes, plus `extra` files.
@@ -41,52 +44,14 @@ fn function_zip(dir: &Path, name: &str, program: &Path, extra: &[(&str, &[u8])])
 }
 
 /// `aws lambda ARGS --endpoint-url URL` with dummy credentials (the API checks no signature
-/// here); must succeed; its JSON output (`null` when empty).
+/// here) and raw payloads; must succeed; its JSON output (`null` when empty).
 async fn aws(url: &str, args: &[&str]) -> Value {
-    let url = url.to_string();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let output: Output = tokio::task::spawn_blocking(move || {
-        let home = tempfile::tempdir().unwrap();
-        Command::new(AWS)
-            .arg("lambda")
-            .args(&args)
-            .args(["--endpoint-url", &url, "--no-cli-pager", "--output", "json"])
-            .args([
-                "--cli-read-timeout",
-                "300",
-                "--cli-binary-format",
-                "raw-in-base64-out",
-            ])
-            .env_remove("AWS_PROFILE")
-            .env("HOME", home.path())
-            .env("AWS_CONFIG_FILE", home.path().join("config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                home.path().join("credentials"),
-            )
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .env("AWS_ACCESS_KEY_ID", "x")
-            .env("AWS_SECRET_ACCESS_KEY", "x")
-            .env("AWS_REGION", "us-east-1")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {AWS} (apt-get install awscli): {e}"))
-    })
-    .await
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "aws lambda failed ({}):\n{}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    if output.stdout.iter().all(u8::is_ascii_whitespace) {
-        Value::Null
-    } else {
-        serde_json::from_slice(&output.stdout).unwrap()
-    }
+    let mut args = args.to_vec();
+    args.extend(["--cli-binary-format", "raw-in-base64-out"]);
+    AwsCli::new(url, "x", "x")
+        .with_read_timeout(Duration::from_secs(300))
+        .json(&args)
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
