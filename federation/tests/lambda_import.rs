@@ -52,6 +52,13 @@ async fn post(api: &LambdaApi, body: &Value) -> (u16, String, Value) {
     (status, kind, response.json().await.unwrap())
 }
 
+/// The answer is a 400 whose message names `needle`.
+async fn refused(answer: reqwest::Response, needle: &str) {
+    assert_eq!(answer.status(), 400);
+    let body: Value = answer.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains(needle), "{body}");
+}
+
 #[tokio::test]
 async fn zips_are_refused_clearly_where_they_cannot_run() {
     let zip = zip_of(&[("bootstrap", b"#!/bin/sh\n")]);
@@ -196,16 +203,7 @@ async fn a_zip_is_imported_to_the_registry_and_deployed_as_its_image() {
         "PackageType": "Image", "Code": { "ImageUri": "example/echo:1" },
     });
     assert_eq!(post(&api, &image_fn).await.0, 201);
-    let answer = update("img", &zip2).await.unwrap();
-    assert_eq!(answer.status(), 400);
-    let body: Value = answer.json().await.unwrap();
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("PackageType Image"),
-        "{body}"
-    );
+    refused(update("img", &zip2).await.unwrap(), "PackageType Image").await;
     // A zip function stays one: an image update is refused, the function left as it was.
     let answer = http()
         .put(format!("{}/2015-03-31/functions/zip-fn/code", api.url))
@@ -213,15 +211,7 @@ async fn a_zip_is_imported_to_the_registry_and_deployed_as_its_image() {
         .send()
         .await
         .unwrap();
-    assert_eq!(answer.status(), 400);
-    let body: Value = answer.json().await.unwrap();
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("PackageType Zip"),
-        "{body}"
-    );
+    refused(answer, "PackageType Zip").await;
     let configuration = |name: &'static str| {
         let url = format!("{}/2015-03-31/functions/{name}/configuration", api.url);
         async move {
@@ -253,12 +243,7 @@ async fn a_zip_is_imported_to_the_registry_and_deployed_as_its_image() {
     let answer = set(json!({ "Environment": { "Variables": { "_HANDLER": "x" } } }))
         .await
         .unwrap();
-    assert_eq!(answer.status(), 400);
-    let body: Value = answer.json().await.unwrap();
-    assert!(
-        body["message"].as_str().unwrap().contains("_HANDLER"),
-        "{body}"
-    );
+    refused(answer, "_HANDLER").await;
     let answer = set(json!({ "Environment": { "Variables": { "GREETING": "hi" } } }))
         .await
         .unwrap();

@@ -16,11 +16,12 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
-use faas_provider::{FunctionRef, FunctionStatus, ProviderError, Result};
+use faas_provider::{FunctionRef, FunctionStatus, Result};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::federated::FederatedProvider;
+use super::merge::none_listed;
 use crate::backends::BackendKind;
 use crate::cache::BackendIndex;
 
@@ -133,21 +134,7 @@ impl FederatedProvider {
             }
         }
         if parts.is_empty() {
-            return Err(ProviderError::Unavailable {
-                backend: missing
-                    .iter()
-                    .map(|(name, _)| name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                reason: format!(
-                    "no backend could list namespace {namespace}: {}",
-                    missing
-                        .iter()
-                        .map(|(_, why)| why.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-            });
+            return Err(none_listed(namespace, &missing));
         }
         // Only names not yet routed are added, so the first listing backend wins there.
         self.table.learn(

@@ -62,33 +62,19 @@ impl FederatedProvider {
                 Err(e) => missing.push((i, e)),
             }
         }
-        if lists.is_empty() {
-            if missing.is_empty()
-                && let Some(refusal) = refusal
-            {
-                return Err(refusal);
-            }
-            let names: Vec<BackendIndex> = missing.iter().map(|(i, _)| *i).collect();
-            return Err(ProviderError::Unavailable {
-                backend: names
-                    .iter()
-                    .map(|i| self.names[*i].as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                reason: format!(
-                    "no backend could list namespace {namespace}: {}",
-                    missing
-                        .iter()
-                        .map(|(_, e)| e.to_string())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-            });
+        if lists.is_empty()
+            && missing.is_empty()
+            && let Some(refusal) = refusal
+        {
+            return Err(refusal);
         }
-        let missing = missing
+        let missing: Vec<(String, String)> = missing
             .into_iter()
             .map(|(i, e)| (self.names[i].clone(), e.to_string()))
             .collect();
+        if lists.is_empty() {
+            return Err(none_listed(namespace, &missing));
+        }
         Ok((lists, missing))
     }
 
@@ -222,6 +208,26 @@ impl FederatedProvider {
                 Ok(())
             }
         }
+    }
+}
+
+/// The error of a list no backend answered: `Unavailable` naming the backends `missing` holds,
+/// with why each could not.
+pub(super) fn none_listed(namespace: &str, missing: &[(String, String)]) -> ProviderError {
+    ProviderError::Unavailable {
+        backend: missing
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        reason: format!(
+            "no backend could list namespace {namespace}: {}",
+            missing
+                .iter()
+                .map(|(_, why)| why.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
     }
 }
 
