@@ -1,9 +1,10 @@
 //! The warm pool: while a function is at zero replicas it keeps `com.openfaas.scale.warm`
 //! standby replicas (default `warm_default`), at most `warm_max` over the whole scope. A
-//! standby is a replica of the current spec started, checked healthy on `/_/health`, then
-//! paused; scaling up from zero wakes standbys first (unpause, `/_/health`, a rename),
-//! which then are ordinary replicas, and starts the rest as usual. Standbys are told apart by
-//! their container name ([`crate::labels`]): they are never counted, probed or routed to.
+//! standby is a replica of the current spec started (named `warming-…`), checked healthy on
+//! `/_/health`, paused, then renamed to a replica's name; scaling up from zero wakes standbys
+//! first (an unpause and a `/_/health` check: nothing else on that path), which then are
+//! ordinary replicas, and starts the rest as usual. Standbys are told apart by their label,
+//! name and state ([`crate::labels`]): they are never counted, probed or routed to.
 //!
 //! Paused rather than created-and-stopped: measured on this repository's engine (the
 //! `standby kinds` section of `benches/warm.rs`, 8 rounds on a 2-core machine shared with
@@ -49,7 +50,7 @@ impl Inner {
 
     /// Brings the pool of `function` (at zero replicas) to its warm count of paused standbys
     /// of `plan` at `generation`, within the provider-wide `warm_max`: standbys of another
-    /// generation or not paused (an interrupted fill) are removed, missing ones started and
+    /// generation or not prepared (an interrupted fill) are removed, missing ones started and
     /// paused, extra ones removed. Failures are logged, not returned: a function at zero is
     /// fine without a pool. Call with the function's lock held.
     pub(crate) async fn fill_pool(
@@ -68,7 +69,7 @@ impl Inner {
         let _pool = self.pool_lock.lock().await;
         let (mut kept, stale): (Vec<&Record>, Vec<&Record>) = existing
             .iter()
-            .partition(|r| r.is_paused() && r.generation == generation);
+            .partition(|r| r.is_wakeable() && r.generation == generation);
         self.remove_all(stale.iter().map(|r| r.id.as_str())).await;
         let cap = self.engine.config.warm_max;
         let others = match self.engine.records(None, None).await {
@@ -110,10 +111,10 @@ impl Inner {
             }
         };
         let paused = join_all(started.iter().map(|s| async move {
-            match self.engine.pause(&s.id).await {
+            match self.engine.prepare_standby(s).await {
                 Ok(()) => true,
                 Err(e) => {
-                    tracing::warn!(%function, standby = %s.name, error = %e, "warm pool: pausing failed");
+                    tracing::warn!(%function, standby = %s.name, error = %e, "warm pool: pausing or renaming failed");
                     self.engine.remove(&s.id, Duration::ZERO).await;
                     false
                 }
@@ -136,7 +137,7 @@ impl Inner {
     ) -> Vec<Started> {
         let candidates = standbys
             .iter()
-            .filter(|r| r.is_paused() && r.generation == generation)
+            .filter(|r| r.is_wakeable() && r.generation == generation)
             .take(count);
         let woken = join_all(candidates.map(|standby| async move {
             match self.engine.wake(function, standby).await {
