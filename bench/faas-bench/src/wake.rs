@@ -409,7 +409,8 @@ pub async fn run(settings: &WakeSettings, timings: &Timings) -> anyhow::Result<W
         }
         call(&client, &url, "hot").await?;
         let labels = HashMap::from([(provider_docker::labels::SCOPE.to_string(), scope.clone())]);
-        let floor = engine_floor::paused(&docker, &format!("{scope}-floor"), labels.clone()).await?;
+        let floor =
+            engine_floor::paused(&docker, &format!("{scope}-floor"), labels.clone()).await?;
         for round in 0..settings.rounds {
             // Alternate which goes first, so drift does not favour one side.
             let order = if round % 2 == 0 {
@@ -435,12 +436,9 @@ pub async fn run(settings: &WakeSettings, timings: &Timings) -> anyhow::Result<W
             report.unpause_health.push(began.elapsed());
             docker.pause_container(&floor.id).await?;
             let began = Instant::now();
-            let fresh = engine_floor::create(
-                &docker,
-                &format!("{scope}-fresh{round}"),
-                labels.clone(),
-            )
-            .await?;
+            let fresh =
+                engine_floor::create(&docker, &format!("{scope}-fresh{round}"), labels.clone())
+                    .await?;
             docker.start_container(&fresh.id, None).await?;
             until_healthy(fresh.addr).await?;
             report.create_start_health.push(began.elapsed());
