@@ -7,13 +7,15 @@
 //! name and state ([`crate::labels`]): they are never counted, probed or routed to.
 //!
 //! Paused rather than created-and-stopped: measured on this repository's engine (the
-//! `standby kinds` section of `benches/warm.rs`, 8 rounds on a 2-core machine shared with
-//! other builds), from the container's state to the first `/_/health` 200: unpausing a paused
-//! container p50 27.5 ms (p90 77 ms), starting a created and stopped one p50 155 ms (p90
-//! 249 ms), create + start p50 234 ms (p90 340 ms); a one-round run on a quieter moment gave
-//! 15 / 96 / 154 ms. Paused is 5–6x faster, and a paused container keeps its host port (a
-//! stopped one would have to find one again). The cost: a paused standby keeps its memory,
-//! hence the provider-wide `warm_max`.
+//! `standby kinds` section of `benches/warm.rs`, 20 rounds on a 2-core machine shared with two
+//! other agents' builds, load average 6.0–6.8), from the container's state to the first
+//! `/_/health` 200: unpausing a paused container p50 28.8 ms (p90 60.9 ms), starting a created
+//! and stopped one p50 219.3 ms (p90 271.9 ms), create + start p50 222.0 ms (p90 306.7 ms).
+//! Paused is 7.6x faster, and a paused container keeps its host port (a stopped one would have
+//! to find one again). The cost: a paused standby keeps its memory, hence the provider-wide
+//! `warm_max`. A wake through the federation (`faas-bench-wake`) is that unpause plus ≈ 5–7 ms:
+//! the scaler's status read (one list, ≈ 1 ms, which the scale then starts from), the
+//! `/_/health` check (< 0.5 ms) and the call itself through the federation (≈ 3 ms).
 
 use std::time::Duration;
 
