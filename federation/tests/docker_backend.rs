@@ -502,13 +502,16 @@ async fn the_autoscaler_moves_docker_functions_between_min_and_max_and_leaves_fi
     assert!(p.containers().await.is_empty(), "containers left behind");
 }
 
-/// The engine calls of a wake, recorded by a proxy in front of the engine: the first call of a
-/// function at zero with a paused standby costs two lists of its containers (the scaler's one
-/// status read, handed to the wake-up; the scale's own view), one unpause and one rename, and
-/// nothing more: no inspect, and no list for readiness (the backend answers it from its
-/// routes, which the standby joined after passing `/_/health`).
+/// The engine calls of a wake, recorded by a proxy in front of the engine. The first call of a
+/// function at zero with a paused standby costs one list of its containers (the scaler's one
+/// status read, handed to the wake-up, whose list the backend's scale starts from) and one
+/// unpause, and nothing more: no rename (a woken standby is a replica by its state), no inspect,
+/// and no list for readiness (the backend answers it from its routes, which the standby joined
+/// after passing `/_/health`). Without a standby: that list, one of the host ports in use, a
+/// create and a start (inspects only while the replica is slow to pass `/_/health`), and no
+/// image lookup (it was pulled at deploy).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_warm_wake_costs_the_engine_two_lists_an_unpause_and_a_rename() {
+async fn a_wake_costs_the_engine_one_list_and_an_unpause_or_a_create_and_start() {
     use federation::scaling::ScalingConfig;
 
     let p = common::provider().await;
@@ -526,53 +529,70 @@ async fn a_warm_wake_costs_the_engine_two_lists_an_unpause_and_a_rename() {
         config,
     )
     .await;
-    let mut warm = common::spec("recorded", "cat").await;
-    warm.labels = Some(
-        [(
-            provider_docker::labels::SCALE_WARM.to_string(),
-            "1".to_string(),
-        )]
-        .into(),
-    );
-    scaler.deploy(warm).await.unwrap();
-    scaler
-        .scale(&common::function("recorded"), 0)
-        .await
-        .unwrap();
+    for (name, warm) in [("recorded", "1"), ("coldrec", "0")] {
+        let mut spec = common::spec(name, "cat").await;
+        spec.labels = Some(
+            [(
+                provider_docker::labels::SCALE_WARM.to_string(),
+                warm.to_string(),
+            )]
+            .into(),
+        );
+        scaler.deploy(spec).await.unwrap();
+        scaler.scale(&common::function(name), 0).await.unwrap();
+    }
     assert!(
         !recorder.take().is_empty(),
         "the recorder sees the engine calls"
     );
+    // Container ids and image names are the test's noise.
+    let calls = |recorded: Vec<String>| {
+        let mut calls: Vec<String> = recorded
+            .into_iter()
+            .map(|call| {
+                let parts: Vec<&str> = call.split('/').collect();
+                match parts.as_slice() {
+                    [head, "containers", id, action] if *id != "json" => {
+                        format!("{head}/containers/{{id}}/{action}")
+                    }
+                    [head, "images", ..] => format!("{head}/images/{{name}}"),
+                    _ => call.clone(),
+                }
+            })
+            .collect();
+        calls.sort();
+        calls
+    };
 
     assert_eq!(
         common::invoke(&*scaler, "recorded", "woken").await,
         (200, "woken".to_string())
     );
-    let mut calls: Vec<String> = recorder
-        .take()
-        .into_iter()
-        .map(|call| {
-            // Container ids are the test's noise.
-            let parts: Vec<&str> = call.split('/').collect();
-            match parts.as_slice() {
-                [head, "containers", id, action] if *id != "json" => {
-                    format!("{head}/containers/{{id}}/{action}")
-                }
-                _ => call.clone(),
-            }
-        })
-        .collect();
-    calls.sort();
     assert_eq!(
-        calls,
+        calls(recorder.take()),
+        ["GET /containers/json", "POST /containers/{id}/unpause"]
+    );
+
+    assert_eq!(
+        common::invoke(&*scaler, "coldrec", "started").await,
+        (200, "started".to_string())
+    );
+    let cold: Vec<String> = calls(recorder.take())
+        .into_iter()
+        .filter(|call| call != "GET /containers/{id}/json")
+        .collect();
+    assert_eq!(
+        cold,
         [
             "GET /containers/json",
             "GET /containers/json",
-            "POST /containers/{id}/rename",
-            "POST /containers/{id}/unpause",
+            "POST /containers/create",
+            "POST /containers/{id}/start",
         ]
     );
-    scaler.delete(&common::function("recorded")).await.unwrap();
+    for name in ["recorded", "coldrec"] {
+        scaler.delete(&common::function(name)).await.unwrap();
+    }
     assert!(p.containers().await.is_empty(), "containers left behind");
 }
 

@@ -4,29 +4,27 @@
 //! 1. **scale from zero**, per round: `scale(0 → 1)` then `invoke` until the first 200 (no
 //!    fixed sleep: `scale` returns once the replica passed `/_/health` and is routed; a
 //!    `NotReady` would be retried at once), for a function with one warm standby
-//!    (`com.openfaas.scale.warm=1`: the wake is a rename + unpause + `/_/health`) and one
+//!    (`com.openfaas.scale.warm=1`: the wake is an unpause + `/_/health`) and one
 //!    without (a container create + start + `/_/health`); then `scale(0)` again, untimed
 //!    (it refills the pool). The baseline is an invocation of a function already at 1.
 //!    Goals (issue 14): p50 ≤ 20 ms with a warm standby, ≤ 150 ms without.
-//! 2. **standby kinds**, on the engine alone: from the container's state to the first 200 of
-//!    its watchdog's `/_/health`, for a paused container (unpause), a created and stopped one
-//!    (start) and none at all (create + start): what chose paused standbys (`src/warm.rs`).
+//! 2. **standby kinds**, on the engine alone (test-support's `engine_floor` containers): from
+//!    the container's state to the first 200 of its watchdog's `/_/health`, for a paused
+//!    container (unpause), a created and stopped one (start) and none at all (create + start):
+//!    what chose paused standbys (`src/warm.rs`).
 //!
 //! Rounds: `DOCKER_WARM_ROUNDS` (default 20). Nothing is asserted; `tests/warm_bench_smoke.rs`
 //! runs it with one round so it cannot rot.
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use bollard::Docker;
-use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder};
 use faas_provider::{Body, FunctionDeployment, FunctionRef, Provider, ProviderError};
 use http_body_util::BodyExt;
 use provider_docker::{DockerConfig, DockerProvider, PullPolicy, labels};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use test_support::engine_floor::{self, Watchdog, until_healthy};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -142,100 +140,44 @@ async fn wake(provider: &DockerProvider, name: &str) -> anyhow::Result<Duration>
     Ok(started.elapsed())
 }
 
-/// One `GET /_/health` on a fresh connection: true on a 200.
-async fn health(addr: SocketAddr) -> bool {
-    let attempt = async {
-        let mut stream = tokio::net::TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        stream
-            .write_all(b"GET /_/health HTTP/1.1\r\nHost: watchdog\r\nConnection: close\r\n\r\n")
-            .await?;
-        let mut head = [0u8; 12];
-        stream.read_exact(&mut head).await?;
-        std::io::Result::Ok(head.starts_with(b"HTTP/1.1 200"))
-    };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(2), attempt).await,
-        Ok(Ok(true))
-    )
-}
-
-/// Polls `/_/health` until a 200 (every millisecond, bounded).
-async fn until_healthy(addr: SocketAddr) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !health(addr).await {
-        if Instant::now() > deadline {
-            bail!("{addr}: /_/health never answered 200");
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    Ok(())
-}
-
-/// A container of the test image on a free loopback port (host networking), created only.
-async fn create_watchdog(docker: &Docker, scope: &str) -> anyhow::Result<(String, SocketAddr)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let body = ContainerCreateBody {
-        image: Some(test_support::images::ECHO.local_reference()),
-        env: Some(vec![
-            format!("port={port}"),
-            "bind_address=127.0.0.1".into(),
-            "fprocess=cat".into(),
-        ]),
-        labels: Some(std::collections::HashMap::from([(
-            labels::SCOPE.to_string(),
-            scope.to_string(),
-        )])),
-        host_config: Some(HostConfig {
-            network_mode: Some("host".into()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
+/// A watchdog container of `scope` created straight on the engine (test-support's floor).
+async fn create_watchdog(docker: &Docker, scope: &str) -> anyhow::Result<Watchdog> {
     let name = format!(
         "{scope}-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
-    let options = CreateContainerOptionsBuilder::default().name(&name).build();
-    let created = docker.create_container(Some(options), body).await?;
-    Ok((created.id, SocketAddr::from(([127, 0, 0, 1], port))))
-}
-
-async fn remove(docker: &Docker, id: &str) {
-    let options = RemoveContainerOptionsBuilder::default().force(true).build();
-    let _ = docker.remove_container(id, Some(options)).await;
+    let labels = HashMap::from([(labels::SCOPE.to_string(), scope.to_string())]);
+    engine_floor::create(docker, &name, labels).await
 }
 
 /// One round of the engine-only standby kinds.
 async fn kinds(docker: &Docker, scope: &str, report: &mut Report) -> anyhow::Result<()> {
     // Paused: started and healthy beforehand.
-    let (id, addr) = create_watchdog(docker, scope).await?;
-    docker.start_container(&id, None).await?;
-    until_healthy(addr).await?;
-    docker.pause_container(&id).await?;
+    let w = create_watchdog(docker, scope).await?;
+    docker.start_container(&w.id, None).await?;
+    until_healthy(w.addr).await?;
+    docker.pause_container(&w.id).await?;
     let started = Instant::now();
-    docker.unpause_container(&id).await?;
-    until_healthy(addr).await?;
+    docker.unpause_container(&w.id).await?;
+    until_healthy(w.addr).await?;
     report.paused.push(started.elapsed());
-    remove(docker, &id).await;
+    engine_floor::remove(docker, &w.id).await;
 
     // Created and stopped: created beforehand.
-    let (id, addr) = create_watchdog(docker, scope).await?;
+    let w = create_watchdog(docker, scope).await?;
     let started = Instant::now();
-    docker.start_container(&id, None).await?;
-    until_healthy(addr).await?;
+    docker.start_container(&w.id, None).await?;
+    until_healthy(w.addr).await?;
     report.stopped.push(started.elapsed());
-    remove(docker, &id).await;
+    engine_floor::remove(docker, &w.id).await;
 
     // Nothing beforehand.
     let started = Instant::now();
-    let (id, addr) = create_watchdog(docker, scope).await?;
-    docker.start_container(&id, None).await?;
-    until_healthy(addr).await?;
+    let w = create_watchdog(docker, scope).await?;
+    docker.start_container(&w.id, None).await?;
+    until_healthy(w.addr).await?;
     report.created.push(started.elapsed());
-    remove(docker, &id).await;
+    engine_floor::remove(docker, &w.id).await;
     Ok(())
 }
 
@@ -295,7 +237,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Report> {
         let _ = provider.delete(&function(name)).await;
     }
     // Whatever is left of this scope (the engine-only containers, on an error).
-    let filters = std::collections::HashMap::from([(
+    let filters = HashMap::from([(
         "label".to_string(),
         vec![format!("{}={scope}", labels::SCOPE)],
     )]);
@@ -309,7 +251,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Report> {
         .unwrap_or_default()
     {
         if let Some(id) = c.id {
-            remove(&docker, &id).await;
+            engine_floor::remove(&docker, &id).await;
         }
     }
     result

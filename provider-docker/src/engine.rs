@@ -28,10 +28,14 @@ use crate::routes::{HttpClient, probe};
 use crate::spec::{EngineFacts, Plan, SECRETS_MOUNT_DIR};
 use crate::store::Store;
 
-/// How often readiness is polled while waiting for a new replica.
-const READY_POLL: Duration = Duration::from_millis(25);
+/// Pauses between `/_/health` polls of a new replica: the first poll at once, then the first
+/// pause doubled up to the longest (a refused connection on loopback costs microseconds).
+const READY_STEP_FIRST: Duration = Duration::from_millis(1);
+const READY_STEP_MAX: Duration = Duration::from_millis(5);
+/// How often the engine is asked whether a new replica that is not ready yet still runs.
+const STATE_CHECK: Duration = Duration::from_millis(100);
 /// How often a woken standby's `/_/health` is polled (it passed it before it was paused).
-const WAKE_POLL: Duration = Duration::from_millis(2);
+const WAKE_POLL: Duration = Duration::from_millis(1);
 /// Log lines quoted when a replica dies before becoming ready.
 const FAILURE_LOG_LINES: &str = "20";
 
@@ -51,6 +55,12 @@ impl From<ProviderError> for ReadyFailure {
             port_conflict: false,
         }
     }
+}
+
+/// Records how long one engine call or wait took: a `debug` event of target `faas_timing`
+/// (fields `op`, `us`), what `faas-bench-wake` breaks a scale from zero down by.
+pub(crate) fn timed(op: &'static str, began: tokio::time::Instant) {
+    tracing::debug!(target: "faas_timing", op, us = began.elapsed().as_micros() as u64);
 }
 
 /// A replica just started.
@@ -112,6 +122,7 @@ impl Engine {
         namespace: Option<&str>,
         name: Option<&str>,
     ) -> Result<Vec<Record>> {
+        let began = tokio::time::Instant::now();
         let filters = labels::filters(&self.config.scope, namespace, name);
         let options = ListContainersOptionsBuilder::default()
             .all(true)
@@ -124,6 +135,13 @@ impl Engine {
                     false => from_engine(e, Subject::Container("containers")),
                 },
             )?;
+        timed(
+            match name {
+                Some(_) => "engine: list a function's containers",
+                None => "engine: list the scope's containers",
+            },
+            began,
+        );
         Ok(summaries
             .iter()
             .filter_map(|s| Record::from_summary(s, &self.config.networking))
@@ -140,6 +158,7 @@ impl Engine {
 
     /// Host ports labelled on any container of the engine (every scope).
     async fn used_ports(&self) -> Result<HashSet<u16>> {
+        let began = tokio::time::Instant::now();
         let filters = HashMap::from([("label".to_string(), vec![labels::PORT.to_string()])]);
         let options = ListContainersOptionsBuilder::default()
             .all(true)
@@ -150,6 +169,7 @@ impl Engine {
             .list_containers(Some(options))
             .await
             .map_err(|e| from_engine(e, Subject::Container("containers")))?;
+        timed("engine: list the host ports in use", began);
         Ok(summaries
             .iter()
             .filter_map(|s| s.labels.as_ref()?.get(labels::PORT)?.parse().ok())
@@ -191,7 +211,10 @@ impl Engine {
     /// Makes sure the engine has `image`, pulling it as the pull policy says (`only_if_absent`:
     /// as `IfNotPresent` at most, for scaling up a function whose image was pulled at deploy).
     pub(crate) async fn ensure_image(&self, image: &str, only_if_absent: bool) -> Result<()> {
-        let present = match self.docker.inspect_image(image).await {
+        let began = tokio::time::Instant::now();
+        let inspected = self.docker.inspect_image(image).await;
+        timed("engine: inspect the image", began);
+        let present = match inspected {
             Ok(_) => true,
             Err(e) if status(&e) == Some(404) => false,
             Err(e) if is_connection_error(&e) => return Err(unavailable(&e)),
@@ -303,9 +326,11 @@ impl Engine {
         Ok(created.id)
     }
 
-    /// Creates and starts replica `index` of `plan` at generation `generation` (a standby's
-    /// name and label when `standby`). The caller waits for readiness with
-    /// [`Engine::wait_ready`].
+    /// Creates and starts replica `index` of `plan` at generation `generation` (a standby
+    /// being prepared, `warming-` name and standby label, when `standby`). The image is not
+    /// looked up first: an engine that does not have it (removed since the deploy) is told to
+    /// get it as the pull policy says (as `IfNotPresent` at most), then the create is tried
+    /// again. The caller waits for readiness with [`Engine::wait_ready`].
     pub(crate) async fn start_replica(
         &self,
         plan: &Plan,
@@ -323,54 +348,65 @@ impl Engine {
                 )));
             }
         }
-        let mut labels = self.common_labels(plan, Role::Replica, generation, created_at)?;
-        labels.insert(labels::REPLICA.to_string(), index.to_string());
-        if standby {
-            labels.insert(labels::STANDBY.to_string(), "true".to_string());
-        }
-        let mut env = plan.env.clone();
-        let port_guard;
-        let (network_mode, networking_config, port) = match &self.config.networking {
-            Networking::Host { bind, ports } => {
-                port_guard = Some(self.port_lock.lock().await);
-                let port = self.free_port(&function, *bind, *ports).await?;
-                labels.insert(labels::PORT.to_string(), port.to_string());
-                env.insert("port".into(), port.to_string());
-                env.insert("bind_address".into(), bind.to_string());
-                ("host".to_string(), None, Some(port))
+        let mut fetched = false;
+        let (id, name, port) = loop {
+            let mut labels = self.common_labels(plan, Role::Replica, generation, created_at)?;
+            labels.insert(labels::REPLICA.to_string(), index.to_string());
+            if standby {
+                labels.insert(labels::STANDBY.to_string(), "true".to_string());
             }
-            Networking::Network(network) => {
-                port_guard = None;
-                env.insert("port".into(), WATCHDOG_PORT.to_string());
-                let endpoint = EndpointSettings {
-                    aliases: Some(vec![function.name.clone()]),
-                    ..Default::default()
-                };
-                (
-                    network.clone(),
-                    Some(NetworkingConfig {
-                        endpoints_config: Some(HashMap::from([(network.clone(), endpoint)])),
-                    }),
-                    None,
-                )
+            let mut env = plan.env.clone();
+            let port_guard;
+            let (network_mode, networking_config, port) = match &self.config.networking {
+                Networking::Host { bind, ports } => {
+                    port_guard = Some(self.port_lock.lock().await);
+                    let port = self.free_port(&function, *bind, *ports).await?;
+                    labels.insert(labels::PORT.to_string(), port.to_string());
+                    env.insert("port".into(), port.to_string());
+                    env.insert("bind_address".into(), bind.to_string());
+                    ("host".to_string(), None, Some(port))
+                }
+                Networking::Network(network) => {
+                    port_guard = None;
+                    env.insert("port".into(), WATCHDOG_PORT.to_string());
+                    let endpoint = EndpointSettings {
+                        aliases: Some(vec![function.name.clone()]),
+                        ..Default::default()
+                    };
+                    (
+                        network.clone(),
+                        Some(NetworkingConfig {
+                            endpoints_config: Some(HashMap::from([(network.clone(), endpoint)])),
+                        }),
+                        None,
+                    )
+                }
+            };
+            let body = self.replica_body(plan, labels, env, network_mode, networking_config);
+            let suffix = format!(
+                "{}{generation}-{index}-{}",
+                if standby { labels::WARMING_PREFIX } else { "" },
+                &uuid::Uuid::new_v4().simple().to_string()[..6]
+            );
+            let name = labels::container_name(&self.config.scope, &function, &suffix);
+            let options = CreateContainerOptionsBuilder::default().name(&name).build();
+            let began = tokio::time::Instant::now();
+            let created = self.docker.create_container(Some(options), body).await;
+            timed("engine: create a container", began);
+            drop(port_guard);
+            match created {
+                Ok(created) => break (created.id, name, port),
+                Err(e) if !fetched && is_missing_image(&e) => {
+                    fetched = true;
+                    self.ensure_image(&plan.spec.image, true).await?;
+                }
+                Err(e) => return Err(create_error(e, &function)),
             }
         };
-        let body = self.replica_body(plan, labels, env, network_mode, networking_config);
-        let suffix = format!(
-            "{}{generation}-{index}-{}",
-            if standby { labels::STANDBY_SUFFIX } else { "" },
-            &uuid::Uuid::new_v4().simple().to_string()[..6]
-        );
-        let name = labels::container_name(&self.config.scope, &function, &suffix);
-        let options = CreateContainerOptionsBuilder::default().name(&name).build();
-        let created = self
-            .docker
-            .create_container(Some(options), body)
-            .await
-            .map_err(|e| create_error(e, &function))?;
-        drop(port_guard);
-        let id = created.id;
-        if let Err(e) = self.docker.start_container(&id, None).await {
+        let began = tokio::time::Instant::now();
+        let start = self.docker.start_container(&id, None).await;
+        timed("engine: start a container", began);
+        if let Err(e) = start {
             self.remove(&id, Duration::ZERO).await;
             return Err(match status(&e) {
                 Some(400 | 404 | 500) => ProviderError::invalid(format!(
@@ -471,51 +507,30 @@ impl Engine {
             })
     }
 
-    /// Waits until the replica passes `/_/health`. A replica that exits (or restarts) first,
-    /// or stays unready past `startup_timeout`, is an error quoting its last log lines.
+    /// Waits until the replica passes `/_/health`, polled at once and then every few
+    /// milliseconds ([`READY_STEP_FIRST`] doubling up to [`READY_STEP_MAX`]). A replica that
+    /// exits (or restarts) first, looked at every [`STATE_CHECK`] while it is not ready, or
+    /// stays unready past `startup_timeout`, is an error quoting its last log lines.
     pub(crate) async fn wait_ready(
         &self,
         function: &FunctionRef,
         started: &Started,
     ) -> std::result::Result<(), ReadyFailure> {
-        let deadline = tokio::time::Instant::now() + self.config.startup_timeout;
+        let began = tokio::time::Instant::now();
+        let deadline = began + self.config.startup_timeout;
+        let mut next_state_check = began + STATE_CHECK;
+        let mut step = READY_STEP_FIRST;
         loop {
-            let inspect = self
-                .docker
-                .inspect_container(&started.id, None)
-                .await
-                .on(Subject::Container(&started.name))
-                .map_err(ReadyFailure::from)?;
-            let state = inspect.state.unwrap_or_default();
-            let restarts = inspect.restart_count.unwrap_or(0);
-            if state.running != Some(true) || state.restarting == Some(true) || restarts > 0 {
-                let code = state.exit_code.unwrap_or_default();
-                let oom = if state.oom_killed == Some(true) {
-                    " (killed: out of memory)"
-                } else {
-                    ""
-                };
-                let error = state
-                    .error
-                    .filter(|e| !e.is_empty())
-                    .map(|e| format!(" ({e})"))
-                    .unwrap_or_default();
-                let logs = self.last_logs(&started.id).await;
-                let port_conflict = matches!(self.config.networking, Networking::Host { .. })
-                    && logs.contains("Address already in use");
-                return Err(ReadyFailure {
-                    error: ProviderError::invalid(format!(
-                        "function {function}: replica {} exited with code {code}{oom}{error} before passing \
-                         /_/health; last log lines:\n{logs}",
-                        started.name
-                    )),
-                    port_conflict,
-                });
-            }
             if probe(&self.client, started.addr).await {
+                timed("wait: a new replica's first /_/health 200", began);
                 return Ok(());
             }
-            if tokio::time::Instant::now() >= deadline {
+            let now = tokio::time::Instant::now();
+            if now >= next_state_check {
+                next_state_check = now + STATE_CHECK;
+                self.still_running(function, started).await?;
+            }
+            if now >= deadline {
                 let logs = self.last_logs(&started.id).await;
                 return Err(ProviderError::Timeout(format!(
                     "function {function}: replica {} did not pass /_/health on {} within {:?} \
@@ -524,69 +539,100 @@ impl Engine {
                 ))
                 .into());
             }
-            tokio::time::sleep(READY_POLL).await;
+            tokio::time::sleep(step).await;
+            step = (step * 2).min(READY_STEP_MAX);
         }
     }
 
-    /// Pauses a container (a standby that passed `/_/health`).
-    pub(crate) async fn pause(&self, id: &str) -> Result<()> {
-        self.docker
-            .pause_container(id)
+    /// An error quoting its last log lines when the new replica `started` exited or restarted.
+    async fn still_running(
+        &self,
+        function: &FunctionRef,
+        started: &Started,
+    ) -> std::result::Result<(), ReadyFailure> {
+        let began = tokio::time::Instant::now();
+        let inspect = self
+            .docker
+            .inspect_container(&started.id, None)
             .await
-            .on(Subject::Container(id))
+            .on(Subject::Container(&started.name))
+            .map_err(ReadyFailure::from)?;
+        timed("engine: inspect a container", began);
+        let state = inspect.state.unwrap_or_default();
+        let restarts = inspect.restart_count.unwrap_or(0);
+        if state.running == Some(true) && state.restarting != Some(true) && restarts == 0 {
+            return Ok(());
+        }
+        let code = state.exit_code.unwrap_or_default();
+        let oom = if state.oom_killed == Some(true) {
+            " (killed: out of memory)"
+        } else {
+            ""
+        };
+        let error = state
+            .error
+            .filter(|e| !e.is_empty())
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        let logs = self.last_logs(&started.id).await;
+        let port_conflict = matches!(self.config.networking, Networking::Host { .. })
+            && logs.contains("Address already in use");
+        Err(ReadyFailure {
+            error: ProviderError::invalid(format!(
+                "function {function}: replica {} exited with code {code}{oom}{error} before passing \
+                 /_/health; last log lines:\n{logs}",
+                started.name
+            )),
+            port_conflict,
+        })
     }
 
-    /// Wakes a paused standby: unpauses it, then renames it to a replica's name (see
-    /// [`labels`]) while waiting until its watchdog answers `/_/health` (polled every
+    /// Makes a standby just started and healthy (`warming-` name) a prepared one: pauses it,
+    /// then renames it to a replica's name ([`labels`]: labelled, paused, not `warming-`).
+    pub(crate) async fn prepare_standby(&self, started: &Started) -> Result<()> {
+        self.docker
+            .pause_container(&started.id)
+            .await
+            .on(Subject::Container(&started.name))?;
+        let name = labels::prepared_name(&started.name);
+        self.docker
+            .rename_container(
+                &started.id,
+                RenameContainerOptionsBuilder::default().name(&name).build(),
+            )
+            .await
+            .on(Subject::Container(&started.name))
+    }
+
+    /// Wakes a paused standby: unpauses it (from then on it is an ordinary replica, see
+    /// [`labels`]) and waits until its watchdog answers `/_/health` (polled at once, then every
     /// [`WAKE_POLL`], bounded by `startup_timeout`). On an error the caller removes it.
     pub(crate) async fn wake(&self, function: &FunctionRef, standby: &Record) -> Result<Started> {
         let addr = standby.address.ok_or_else(|| {
             crate::error::internal(format!("standby {} has no address", standby.name))
         })?;
-        let name = match standby.name.rsplit_once('.') {
-            Some((head, suffix)) => format!(
-                "{head}.{}",
-                suffix
-                    .strip_prefix(labels::STANDBY_SUFFIX)
-                    .unwrap_or(suffix)
-            ),
-            None => standby.name.clone(),
-        };
-        // Unpause first: the engine serializes operations on one container, and the rename
-        // can go on while `/_/health` is polled.
+        let began = tokio::time::Instant::now();
         self.docker
             .unpause_container(&standby.id)
             .await
             .on(Subject::Container(&standby.name))?;
-        let rename = async {
-            self.docker
-                .rename_container(
-                    &standby.id,
-                    RenameContainerOptionsBuilder::default().name(&name).build(),
-                )
-                .await
-                .on(Subject::Container(&standby.name))
-        };
-        let healthy = async {
-            let deadline = tokio::time::Instant::now() + self.config.startup_timeout;
-            while !probe(&self.client, addr).await {
-                if tokio::time::Instant::now() >= deadline {
-                    return Err(ProviderError::Timeout(format!(
-                        "function {function}: woken standby {name} did not pass /_/health on \
-                         {addr} within {:?} (startup_timeout)",
-                        self.config.startup_timeout
-                    )));
-                }
-                tokio::time::sleep(WAKE_POLL).await;
+        timed("engine: unpause a standby", began);
+        let began = tokio::time::Instant::now();
+        let deadline = began + self.config.startup_timeout;
+        while !probe(&self.client, addr).await {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ProviderError::Timeout(format!(
+                    "function {function}: woken standby {} did not pass /_/health on {addr} \
+                     within {:?} (startup_timeout)",
+                    standby.name, self.config.startup_timeout
+                )));
             }
-            Ok(())
-        };
-        let (renamed, healthy) = futures::future::join(rename, healthy).await;
-        renamed?;
-        healthy?;
+            tokio::time::sleep(WAKE_POLL).await;
+        }
+        timed("wait: a woken standby's first /_/health 200", began);
         Ok(Started {
             id: standby.id.clone(),
-            name,
+            name: standby.name.clone(),
             addr,
         })
     }
@@ -649,6 +695,14 @@ fn create_error(error: bollard::errors::Error, function: &FunctionRef) -> Provid
         )),
         _ => from_engine(error, Subject::Function(&function.to_string())),
     }
+}
+
+/// The engine has no such image (a 404 naming it, as opposed to a missing network).
+fn is_missing_image(error: &bollard::errors::Error) -> bool {
+    status(error) == Some(404)
+        && engine_message(error)
+            .to_lowercase()
+            .contains("no such image")
 }
 
 /// The engine's own words for an error (without bollard's wrapping).

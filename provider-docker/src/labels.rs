@@ -20,12 +20,15 @@
 //! are no replicas.
 //!
 //! **Standby replicas** (the warm pool of a function at zero, `com.openfaas.scale.warm`) are
-//! replica containers started, checked healthy, then paused. Labels cannot change once a
-//! container exists, so the standby state is in the container's *name*: a standby's name ends
-//! in `.standby-<generation>-<index>-<id>`; waking one unpauses it and renames it to a
-//! replica's name (`.<generation>-<index>-<id>`), and from then on it is an ordinary replica
-//! (its `com.openfaas.standby=true` label stays, telling only how it was born). The name is in
-//! the engine, so a restarted provider tells standbys from replicas as the one that made them.
+//! replica containers labelled `com.openfaas.standby=true`, started, checked healthy, then
+//! paused. Labels cannot change once a container exists, so a standby is told by its label
+//! *and its state*: while it is prepared its name ends in `.warming-<generation>-<index>-<id>`
+//! (never counted, probed or routed to, even running); once paused it is renamed to a
+//! replica's name (`.<generation>-<index>-<id>`), and from then on a labelled replica is a
+//! standby while it is paused and an ordinary replica once it runs. Waking one is an unpause:
+//! no rename on that path. The name and the state are in the engine, so a restarted provider
+//! tells standbys from replicas as the one that made them. (A standby the engine restarts
+//! unpaused, after a daemon restart, is thereby a replica: the function has one more.)
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -56,12 +59,13 @@ pub const SPEC: &str = "faas.docker.spec";
 pub const REPLICA: &str = "faas.docker.replica";
 /// Host port (host networking).
 pub const PORT: &str = "faas.docker.port";
-/// `true` on a container created as a standby replica (it stays when the standby is woken).
+/// `true` on a container created as a standby replica (it stays when the standby is woken:
+/// labelled and paused is a standby, labelled and running a woken one).
 pub const STANDBY: &str = "com.openfaas.standby";
 /// The function label asking for standby replicas while at zero: a count.
 pub const SCALE_WARM: &str = "com.openfaas.scale.warm";
-/// How a standby's container name suffix starts (after the last `.`).
-pub(crate) const STANDBY_SUFFIX: &str = "standby-";
+/// How the container name suffix (after the last `.`) of a standby being prepared starts.
+pub(crate) const WARMING_PREFIX: &str = "warming-";
 
 /// What a container is to its function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +98,8 @@ pub(crate) struct Record {
     pub(crate) replica: u32,
     /// A standby replica (warm pool), not yet woken: never counted, never routed to.
     pub(crate) standby: bool,
+    /// A standby still being prepared (not yet paused and renamed): never woken.
+    pub(crate) warming: bool,
     pub(crate) state: ContainerSummaryStateEnum,
     /// Where its watchdog listens (replicas that have an address).
     pub(crate) address: Option<SocketAddr>,
@@ -130,9 +136,11 @@ impl Record {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let port = labels.get(PORT).and_then(|v| v.parse().ok());
-        let standby = role == Role::Replica
-            && labels.get(STANDBY).map(String::as_str) == Some("true")
-            && is_standby_name(&name);
+        let state = summary.state.unwrap_or(ContainerSummaryStateEnum::EMPTY);
+        let born_standby =
+            role == Role::Replica && labels.get(STANDBY).map(String::as_str) == Some("true");
+        let warming = born_standby && is_warming_name(&name);
+        let standby = warming || (born_standby && state == ContainerSummaryStateEnum::PAUSED);
         let address = match (role, networking) {
             (Role::Spec, _) => None,
             (Role::Replica, Networking::Host { bind, .. }) => {
@@ -157,13 +165,19 @@ impl Record {
             spec,
             replica,
             standby,
-            state: summary.state.unwrap_or(ContainerSummaryStateEnum::EMPTY),
+            warming,
+            state,
             address,
         })
     }
 
     pub(crate) fn is_paused(&self) -> bool {
         self.state == ContainerSummaryStateEnum::PAUSED
+    }
+
+    /// A standby ready to be woken: prepared (renamed) and paused.
+    pub(crate) fn is_wakeable(&self) -> bool {
+        self.standby && !self.warming && self.is_paused()
     }
 
     pub(crate) fn is_running(&self) -> bool {
@@ -267,11 +281,22 @@ pub(crate) fn filters(
     HashMap::from([("label".to_string(), labels)])
 }
 
-/// Whether a container name is a standby's (`….standby-<generation>-<index>-<id>`).
-pub(crate) fn is_standby_name(name: &str) -> bool {
+/// Whether a container name is a standby's being prepared (`….warming-<generation>-<index>-<id>`).
+pub(crate) fn is_warming_name(name: &str) -> bool {
     name.rsplit('.')
         .next()
-        .is_some_and(|suffix| suffix.starts_with(STANDBY_SUFFIX))
+        .is_some_and(|suffix| suffix.starts_with(WARMING_PREFIX))
+}
+
+/// The name a prepared standby takes: its name without the `warming-` of its suffix.
+pub(crate) fn prepared_name(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((head, suffix)) => format!(
+            "{head}.{}",
+            suffix.strip_prefix(WARMING_PREFIX).unwrap_or(suffix)
+        ),
+        None => name.to_string(),
+    }
 }
 
 /// A container name for the engine: `faas.<scope>.<namespace>.<name>.<suffix>`.
@@ -369,35 +394,47 @@ mod tests {
     }
 
     #[test]
-    fn standbys_are_told_by_their_label_and_name() {
+    fn standbys_are_told_by_their_label_name_and_state() {
         let host = Networking::Host {
             bind: Ipv4Addr::LOCALHOST,
             ports: (1, 2),
         };
-        let standby = |replica: u32, name: &str| {
+        let born_standby = |replica: u32, name: &str, state| {
             let mut s = summary("replica", 1, replica, 20001 + replica as u16);
             s.labels
                 .as_mut()
                 .unwrap()
                 .insert(STANDBY.into(), "true".into());
             s.names = Some(vec![format!("/faas.a.b.openfaas-fn.echo.{name}")]);
+            s.state = Some(state);
             Record::from_summary(&s, &host).unwrap()
         };
-        let paused = standby(0, "standby-1-0-abcdef");
-        assert!(paused.standby);
-        // Woken: renamed to a replica's name; the label stays.
-        let woken = standby(1, "1-1-abcdef");
-        assert!(!woken.standby);
-        // A standby name without the label is not one (and the other way round).
-        let mut plain = summary("replica", 1, 2, 20003);
-        plain.names = Some(vec!["/faas.a.openfaas-fn.echo.standby-1-2-abcdef".into()]);
+        use ContainerSummaryStateEnum::{PAUSED, RUNNING};
+        let paused = born_standby(0, "1-0-abcdef", PAUSED);
+        assert!(paused.standby && paused.is_wakeable());
+        // Woken (unpaused, not renamed): an ordinary replica; the label stays.
+        let woken = born_standby(1, "1-1-abcdef", RUNNING);
+        assert!(!woken.standby && !woken.is_wakeable());
+        // Being prepared: a standby whatever its state, never woken.
+        for state in [RUNNING, PAUSED] {
+            let warming = born_standby(2, "warming-1-2-abcdef", state);
+            assert!(warming.standby && warming.warming && !warming.is_wakeable());
+        }
+        // Paused or warming-named without the label is not one.
+        let mut plain = summary("replica", 1, 3, 20004);
+        plain.names = Some(vec!["/faas.a.openfaas-fn.echo.warming-1-3-abcdef".into()]);
+        plain.state = Some(PAUSED);
         assert!(!Record::from_summary(&plain, &host).unwrap().standby);
 
         let view = FunctionView::from_records(vec![paused, woken]).unwrap();
         assert_eq!(view.replicas.len(), 1);
         assert_eq!(view.standbys.len(), 1);
         assert_eq!(view.free_indexes(1), [2]);
-        assert!(is_standby_name("faas.sc.ope.n.fn.standby-3-0-a1b2c3"));
-        assert!(!is_standby_name("faas.sc.openfaas-fn.standby.3-0-a1b2c3"));
+        assert!(is_warming_name("faas.sc.ope.n.fn.warming-3-0-a1b2c3"));
+        assert!(!is_warming_name("faas.sc.openfaas-fn.warming.3-0-a1b2c3"));
+        assert_eq!(
+            prepared_name("faas.sc.openfaas-fn.f.warming-3-0-a1b2c3"),
+            "faas.sc.openfaas-fn.f.3-0-a1b2c3"
+        );
     }
 }

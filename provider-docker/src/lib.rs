@@ -59,6 +59,7 @@ mod logs;
 mod provider;
 pub mod quantity;
 mod readiness;
+mod recent;
 mod routes;
 mod shared;
 pub mod spec;

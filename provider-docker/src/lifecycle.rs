@@ -261,10 +261,9 @@ impl Inner {
 
     pub(crate) async fn scale(&self, function: &FunctionRef, replicas: u64) -> Result<()> {
         self.max_replicas_check(function, replicas)?;
-        let _lock = self.lock(function).await;
+        let mut lock = self.lock(function).await;
         let view = self
-            .engine
-            .view(function)
+            .view_of(function, lock.listed.take())
             .await?
             .ok_or_else(|| ProviderError::function_not_found(function))?;
         let current = view.replicas.len() as u64;
@@ -279,8 +278,9 @@ impl Inner {
             }
             let missing = (replicas - current) as usize - woken.len();
             if missing > 0 {
+                // The image was pulled at deploy: not looked up again (a replica whose image
+                // is gone meanwhile gets it, see `Engine::start_replica`).
                 let p = spec::plan(view.spec.clone(), &self.engine.facts)?;
-                self.engine.ensure_image(&p.spec.image, true).await?;
                 let indexes = view.free_indexes(missing);
                 let started = self
                     .start_ready(&p, view.generation, view.created_at, &indexes, false)

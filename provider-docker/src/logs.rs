@@ -223,12 +223,12 @@ pub(crate) fn watch(docker: &Docker, filters: HashMap<String, Vec<String>>) -> W
                     .map(DateTime::from_timestamp_nanos)
                     .unwrap_or_else(Utc::now);
                 let replica = attributes.get(ROLE).map(String::as_str) == Some("replica");
-                // A standby starts paused-to-be: it joins when woken (unpaused).
+                // A standby starts as `warming-…` (then paused): it joins when woken (unpaused).
                 let born_standby = attributes.get(STANDBY).map(String::as_str) == Some("true");
                 let name = attributes.remove("name").unwrap_or_default();
                 let change = match event.action.as_deref() {
                     Some("start")
-                        if replica && !id.is_empty() && !labels::is_standby_name(&name) =>
+                        if replica && !id.is_empty() && !labels::is_warming_name(&name) =>
                     {
                         Change::Started { id, name, at }
                     }

@@ -69,6 +69,7 @@ impl DockerProvider {
             routes: Routes::default(),
             locks: KeyedLocks::default(),
             pool_lock: tokio::sync::Mutex::new(()),
+            recent: Default::default(),
         });
         spawn_health_checks(Arc::downgrade(&inner), interval);
         Ok(Self { inner })

@@ -73,14 +73,17 @@ impl Inner {
         status
     }
 
-    /// Looks a function up in the engine and refreshes its route; `None` when absent.
+    /// Looks a function up in the engine and refreshes its route (the view is kept for a
+    /// mutation that follows, see [`crate::recent`]); `None` when absent.
     pub(crate) async fn refresh_function(
         &self,
         function: &FunctionRef,
     ) -> Result<Option<(FunctionView, Observed)>> {
         let epoch = self.routes.epoch(function);
+        let mark = self.recent.mark(function);
         match self.engine.view(function).await? {
             Some(view) => {
+                self.recent.keep(function, mark, view.clone());
                 let observed = self.observe(&view, epoch).await;
                 Ok(Some((view, observed)))
             }

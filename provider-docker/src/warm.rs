@@ -1,18 +1,21 @@
 //! The warm pool: while a function is at zero replicas it keeps `com.openfaas.scale.warm`
 //! standby replicas (default `warm_default`), at most `warm_max` over the whole scope. A
-//! standby is a replica of the current spec started, checked healthy on `/_/health`, then
-//! paused; scaling up from zero wakes standbys first (unpause, `/_/health`, a rename),
-//! which then are ordinary replicas, and starts the rest as usual. Standbys are told apart by
-//! their container name ([`crate::labels`]): they are never counted, probed or routed to.
+//! standby is a replica of the current spec started (named `warming-…`), checked healthy on
+//! `/_/health`, paused, then renamed to a replica's name; scaling up from zero wakes standbys
+//! first (an unpause and a `/_/health` check: nothing else on that path), which then are
+//! ordinary replicas, and starts the rest as usual. Standbys are told apart by their label,
+//! name and state ([`crate::labels`]): they are never counted, probed or routed to.
 //!
 //! Paused rather than created-and-stopped: measured on this repository's engine (the
-//! `standby kinds` section of `benches/warm.rs`, 8 rounds on a 2-core machine shared with
-//! other builds), from the container's state to the first `/_/health` 200: unpausing a paused
-//! container p50 27.5 ms (p90 77 ms), starting a created and stopped one p50 155 ms (p90
-//! 249 ms), create + start p50 234 ms (p90 340 ms); a one-round run on a quieter moment gave
-//! 15 / 96 / 154 ms. Paused is 5–6x faster, and a paused container keeps its host port (a
-//! stopped one would have to find one again). The cost: a paused standby keeps its memory,
-//! hence the provider-wide `warm_max`.
+//! `standby kinds` section of `benches/warm.rs`, 20 rounds on a 2-core machine shared with two
+//! other agents' builds, load average 6.0–6.8), from the container's state to the first
+//! `/_/health` 200: unpausing a paused container p50 28.8 ms (p90 60.9 ms), starting a created
+//! and stopped one p50 219.3 ms (p90 271.9 ms), create + start p50 222.0 ms (p90 306.7 ms).
+//! Paused is 7.6x faster, and a paused container keeps its host port (a stopped one would have
+//! to find one again). The cost: a paused standby keeps its memory, hence the provider-wide
+//! `warm_max`. A wake through the federation (`faas-bench-wake`) is that unpause plus ≈ 5–7 ms:
+//! the scaler's status read (one list, ≈ 1 ms, which the scale then starts from), the
+//! `/_/health` check (< 0.5 ms) and the call itself through the federation (≈ 3 ms).
 
 use std::time::Duration;
 
@@ -49,7 +52,7 @@ impl Inner {
 
     /// Brings the pool of `function` (at zero replicas) to its warm count of paused standbys
     /// of `plan` at `generation`, within the provider-wide `warm_max`: standbys of another
-    /// generation or not paused (an interrupted fill) are removed, missing ones started and
+    /// generation or not prepared (an interrupted fill) are removed, missing ones started and
     /// paused, extra ones removed. Failures are logged, not returned: a function at zero is
     /// fine without a pool. Call with the function's lock held.
     pub(crate) async fn fill_pool(
@@ -68,7 +71,7 @@ impl Inner {
         let _pool = self.pool_lock.lock().await;
         let (mut kept, stale): (Vec<&Record>, Vec<&Record>) = existing
             .iter()
-            .partition(|r| r.is_paused() && r.generation == generation);
+            .partition(|r| r.is_wakeable() && r.generation == generation);
         self.remove_all(stale.iter().map(|r| r.id.as_str())).await;
         let cap = self.engine.config.warm_max;
         let others = match self.engine.records(None, None).await {
@@ -110,10 +113,10 @@ impl Inner {
             }
         };
         let paused = join_all(started.iter().map(|s| async move {
-            match self.engine.pause(&s.id).await {
+            match self.engine.prepare_standby(s).await {
                 Ok(()) => true,
                 Err(e) => {
-                    tracing::warn!(%function, standby = %s.name, error = %e, "warm pool: pausing failed");
+                    tracing::warn!(%function, standby = %s.name, error = %e, "warm pool: pausing or renaming failed");
                     self.engine.remove(&s.id, Duration::ZERO).await;
                     false
                 }
@@ -136,7 +139,7 @@ impl Inner {
     ) -> Vec<Started> {
         let candidates = standbys
             .iter()
-            .filter(|r| r.is_paused() && r.generation == generation)
+            .filter(|r| r.is_wakeable() && r.generation == generation)
             .take(count);
         let woken = join_all(candidates.map(|standby| async move {
             match self.engine.wake(function, standby).await {

@@ -714,6 +714,8 @@ async fn a_crashed_replica_is_not_available_until_it_is_back() {
     );
 }
 
+/// A private registry: no credentials is a clear 400; credentials from the Docker config file
+/// pull the image, at deploy and again at a scale up when the image was removed meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_registry_credentials_come_from_the_docker_config() {
     use base64::Engine as _;
@@ -766,6 +768,23 @@ async fn private_registry_credentials_come_from_the_docker_config() {
     assert_eq!(
         invoke(&*anonymous, "private", "pulled").await,
         (200, "pulled".to_string())
+    );
+
+    // The image removed from the engine since the deploy: a scale up (which does not look the
+    // image up first) gets it again, with the same credentials.
+    anonymous.scale(&function("private"), 0).await.unwrap();
+    let options = bollard::query_parameters::RemoveImageOptionsBuilder::default()
+        .force(true)
+        .build();
+    anonymous
+        .docker()
+        .remove_image(&pushed.reference, Some(options), None)
+        .await
+        .expect("removing the pulled image");
+    anonymous.scale(&function("private"), 1).await.unwrap();
+    assert_eq!(
+        invoke(&*anonymous, "private", "pulled again").await,
+        (200, "pulled again".to_string())
     );
 }
 

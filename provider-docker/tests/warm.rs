@@ -1,13 +1,14 @@
 //! The warm pool on a real engine: standby replicas of a function at zero are paused, not
 //! counted, not routed to (an invocation at zero is a 503: waking is a scale call), woken first
-//! by a scale up (the container that answers is the former standby), replaced on update,
-//! removed on delete, refilled at the next scale to zero, and bounded by `warm_max`.
+//! by a scale up (the container that answers is the former standby, unpaused and not renamed),
+//! replaced on update, removed on delete, refilled at the next scale to zero, and bounded by
+//! `warm_max`.
 
 mod common;
 
 use std::collections::BTreeMap;
 
-use bollard::models::ContainerSummary;
+use bollard::models::{ContainerSummary, ContainerSummaryStateEnum};
 use common::{TestProvider, function, invoke, provider_with, spec};
 use faas_provider::{FunctionDeployment, LogRequest, Provider, ProviderError};
 use futures::StreamExt;
@@ -38,14 +39,20 @@ fn container_name(c: &ContainerSummary) -> &str {
         .unwrap_or_default()
 }
 
-/// The containers of `name` that are standbys now (label and name).
+/// A standby: labelled as one, and paused or being prepared (`warming-` name).
+fn is_standby(c: &ContainerSummary) -> bool {
+    label(c, labels::STANDBY) == Some("true")
+        && (c.state == Some(ContainerSummaryStateEnum::PAUSED)
+            || container_name(c).contains(".warming-"))
+}
+
+/// The containers of `name` that are standbys now.
 async fn standbys(p: &TestProvider, name: &str) -> Vec<ContainerSummary> {
     p.containers()
         .await
         .into_iter()
         .filter(|c| label(c, labels::FUNCTION) == Some(name))
-        .filter(|c| label(c, labels::STANDBY) == Some("true"))
-        .filter(|c| container_name(c).contains(".standby-"))
+        .filter(is_standby)
         .collect()
 }
 
@@ -56,15 +63,21 @@ async fn replicas(p: &TestProvider, name: &str) -> Vec<ContainerSummary> {
         .into_iter()
         .filter(|c| label(c, labels::FUNCTION) == Some(name))
         .filter(|c| label(c, labels::ROLE) == Some("replica"))
-        .filter(|c| !container_name(c).contains(".standby-"))
+        .filter(|c| !is_standby(c))
         .collect()
 }
 
-/// Asserts that every standby of `name` is paused (inspected) and returns their ids.
+/// Asserts that every standby of `name` is paused (inspected) and prepared (not named
+/// `warming-`), and returns their ids.
 async fn paused_standbys(p: &TestProvider, name: &str) -> Vec<String> {
     let mut ids = Vec::new();
     for c in standbys(p, name).await {
         let id = c.id.clone().unwrap();
+        assert!(
+            !container_name(&c).contains(".warming-"),
+            "{name}: standby {} is not prepared",
+            container_name(&c)
+        );
         let inspect = p.docker().inspect_container(&id, None).await.unwrap();
         let state = inspect.state.unwrap();
         assert_eq!(
@@ -105,6 +118,7 @@ async fn standbys_are_paused_uncounted_unrouted_and_woken_by_a_scale_up() {
     assert_eq!(pool.len(), 1);
     let standby = standbys(&p, "warm").await.remove(0);
     let standby_port = label(&standby, labels::PORT).unwrap().to_string();
+    let standby_name = container_name(&standby).to_string();
     assert!(replicas(&p, "warm").await.is_empty());
 
     // Not counted, not routed to: by this instance, after a background refresh, by a
@@ -142,6 +156,9 @@ async fn standbys_are_paused_uncounted_unrouted_and_woken_by_a_scale_up() {
     let woken = replicas(&p, "warm").await;
     assert_eq!(woken.len(), 1);
     assert_eq!(woken[0].id.as_deref(), Some(pool[0].as_str()));
+    // Woken by an unpause alone: running under the name it had as a standby.
+    assert_eq!(woken[0].state, Some(ContainerSummaryStateEnum::RUNNING));
+    assert_eq!(container_name(&woken[0]), standby_name);
     let (code, body) = invoke(&*p, "warm", "").await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(port_in(&body), standby_port);
@@ -256,7 +273,7 @@ async fn the_provider_wide_cap_is_honoured() {
         .containers()
         .await
         .iter()
-        .filter(|c| container_name(c).contains(".standby-"))
+        .filter(|c| is_standby(c))
         .count();
     assert_eq!(all, 2);
 }

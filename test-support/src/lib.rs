@@ -11,6 +11,8 @@
 //!   `target/static`), busybox, the dynamically linked fixture program.
 //! - [`Registry`]: a real distribution registry on a free 127.0.0.1 port (optionally with basic
 //!   auth), stopped on drop.
+//! - [`engine_floor`]: watchdog containers run straight on the engine (created, started,
+//!   paused), the engine-only floor the warm-pool benchmarks measure a wake beside.
 //! - [`docker_engine`]: a Docker Engine (`DOCKER_HOST`, or a private `dockerd` started as root),
 //!   shared per process, stopped and cleaned when the last handle drops.
 //! - [`push`]: push the images with oci-client, `docker load` / `docker pull` them with bollard.
@@ -43,6 +45,7 @@ pub mod archive;
 pub mod assets;
 pub mod boto3;
 mod docker;
+pub mod engine_floor;
 pub mod images;
 pub mod middlewares;
 pub mod moto;

@@ -6,30 +6,35 @@
 //! scaler sees 0 replicas, scales to 1, polls readiness, forwards: no fixed sleep anywhere):
 //!
 //! - **warm**: a function with one paused standby (`com.openfaas.scale.warm=1`): the wake is an
-//!   unpause, a rename and a `/_/health` check;
+//!   unpause and a `/_/health` check;
 //! - **cold**: the same function without a pool: a container create + start + `/_/health`;
 //! - **baseline**: an invocation of a function already at 1 replica, through the same server.
 //!
 //! Between rounds each function is scaled back to 0 (untimed; it refills the pool). The same
 //! run measures the engine's own floor on its own paused container: the bare `unpause` call,
-//! and `unpause` to the first 200 of the watchdog's `/_/health`, plus one list of a function's
+//! and `unpause` to the first 200 of the watchdog's `/_/health`; on a fresh container, create +
+//! start to that 200 (the floor of a call without a standby); plus one list of a function's
 //! containers (what a status or a scale asks the engine first), so a warm wake can be judged
-//! against what the engine alone costs here. Goals: warm p50 ≤ 20 ms, cold p50 ≤ 150 ms.
+//! against what the engine alone costs here (test-support's `engine_floor` container). Goals:
+//! warm p50 ≤ 20 ms, cold p50 ≤ 150 ms.
+//!
+//! With [`Timings`] installed as a tracing layer, each call at zero is also broken down into
+//! the steps provider-docker and the scaler time themselves (`faas_timing` debug events: every
+//! engine call and wait of the wake, the scaler's status read, scale and readiness wait), and
+//! what is left of the call beside them (the federation's HTTP server and the forward).
 
-use std::net::SocketAddr;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use bollard::Docker;
-use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
-};
+use bollard::query_parameters::ListContainersOptionsBuilder;
 use faas_provider::{FunctionDeployment, FunctionRef, Provider, ServerConfig};
 use federation::{FederationConfig, Runtime};
 use prometheus_client::registry::Registry;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use test_support::engine_floor::{self, until_healthy};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -51,8 +56,93 @@ pub struct WakeReport {
     pub unpause: Vec<Duration>,
     /// `unpause` to the first 200 of `/_/health`, engine only.
     pub unpause_health: Vec<Duration>,
+    /// Create + start to the first 200 of `/_/health`, engine only.
+    pub create_start_health: Vec<Duration>,
     /// The engine's list of one function's containers (what a status or a scale asks first).
     pub list: Vec<Duration>,
+    /// Per call at zero with a standby: its timed steps ([`Timings`]; empty without).
+    pub warm_steps: Vec<Steps>,
+    /// Per call at zero without a standby: its timed steps.
+    pub cold_steps: Vec<Steps>,
+}
+
+/// The steps one call timed, by name: how many, and their total time.
+pub type Steps = BTreeMap<String, (u32, Duration)>;
+
+/// The target of the timing events of provider-docker and the scaler.
+const TIMING_TARGET: &str = "faas_timing";
+
+/// A tracing layer that keeps the `faas_timing` events (`op`, `us`) and nothing else; install
+/// it before [`run`] (`tracing_subscriber::registry().with(timings.clone())`).
+#[derive(Debug, Clone, Default)]
+pub struct Timings(Arc<Mutex<Vec<(String, Duration)>>>);
+
+impl Timings {
+    /// The events recorded since the last take, grouped.
+    pub fn take(&self) -> Steps {
+        let events = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut steps = Steps::new();
+        for (op, took) in events {
+            let step = steps.entry(op).or_default();
+            step.0 += 1;
+            step.1 += took;
+        }
+        steps
+    }
+}
+
+#[derive(Default)]
+struct TimingFields {
+    op: Option<String>,
+    us: Option<u64>,
+}
+
+impl tracing::field::Visit for TimingFields {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "op" {
+            self.op = Some(value.to_string());
+        }
+    }
+
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        if field.name() == "us" {
+            self.us = Some(value);
+        }
+    }
+
+    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Timings {
+    fn register_callsite(
+        &self,
+        metadata: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if metadata.target() == TIMING_TARGET {
+            tracing::subscriber::Interest::always()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
+    }
+
+    fn enabled(
+        &self,
+        metadata: &tracing::Metadata<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        metadata.target() == TIMING_TARGET
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut fields = TimingFields::default();
+        event.record(&mut fields);
+        if let (Some(op), Some(us)) = (fields.op, fields.us) {
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((op, Duration::from_micros(us)));
+        }
+    }
 }
 
 /// The `q` quantile (nearest rank) of `times`, in milliseconds.
@@ -73,7 +163,7 @@ impl WakeReport {
             "| through the federation (POST /function/…) | p50 ms | p90 ms | rounds | × baseline p50 | goal |\n|---|---|---|---|---|---|\n",
         );
         let base = quantile_ms(&self.baseline, 0.5);
-        let rows: [(&str, &[Duration], &str); 6] = [
+        let rows: [(&str, &[Duration], &str); 7] = [
             ("at zero, warm standby (unpause)", &self.warm, "p50 ≤ 20 ms"),
             (
                 "at zero, no standby (create + start)",
@@ -85,6 +175,11 @@ impl WakeReport {
             (
                 "engine only: `unpause` → /_/health 200",
                 &self.unpause_health,
+                "-",
+            ),
+            (
+                "engine only: create + start → /_/health 200",
+                &self.create_start_health,
                 "-",
             ),
             (
@@ -102,10 +197,76 @@ impl WakeReport {
                 p50 / base,
             ));
         }
+        let p50 = |times: &[Duration]| quantile_ms(times, 0.5);
         out.push_str(&format!(
-            "RATIO cold/warm p50 {:.1}x; warm p50 − bare unpause p50 = {:.1} ms (what the wake adds to the engine's floor)\n",
-            quantile_ms(&self.cold, 0.5) / quantile_ms(&self.warm, 0.5),
-            quantile_ms(&self.warm, 0.5) - quantile_ms(&self.unpause, 0.5),
+            "RATIO cold/warm p50 {:.1}x; warm p50 − bare unpause p50 = {:.1} ms, cold p50 − engine create + start → 200 p50 = {:.1} ms (what the wake adds to the engine's floor)\n",
+            p50(&self.cold) / p50(&self.warm),
+            p50(&self.warm) - p50(&self.unpause),
+            p50(&self.cold) - p50(&self.create_start_health),
+        ));
+        if self
+            .warm_steps
+            .iter()
+            .chain(&self.cold_steps)
+            .any(|s| !s.is_empty())
+        {
+            out.push_str(&self.render_steps());
+        }
+        out
+    }
+
+    /// The steps of the calls at zero: per step, calls per call at zero and the p50 of its
+    /// time per call; engine steps run inside the scaler's.
+    fn render_steps(&self) -> String {
+        let mut out = String::from(
+            "\n| steps of a call at zero | warm: per call | warm p50 ms | cold: per call | cold p50 ms |\n|---|---|---|---|---|\n",
+        );
+        let names: std::collections::BTreeSet<&String> = self
+            .warm_steps
+            .iter()
+            .chain(&self.cold_steps)
+            .flat_map(|steps| steps.keys())
+            .collect();
+        let column = |all: &[Steps], name: &str| {
+            let calls: u32 = all.iter().filter_map(|s| s.get(name)).map(|s| s.0).sum();
+            let times: Vec<Duration> = all
+                .iter()
+                .map(|s| s.get(name).map_or(Duration::ZERO, |s| s.1))
+                .collect();
+            (
+                calls as f64 / all.len().max(1) as f64,
+                quantile_ms(&times, 0.5),
+            )
+        };
+        // The scaler's steps are first: the engine's run inside them.
+        let (scaler, engine): (Vec<&String>, Vec<&String>) =
+            names.into_iter().partition(|n| n.starts_with("scaler:"));
+        for name in scaler.into_iter().chain(engine) {
+            let (warm_calls, warm) = column(&self.warm_steps, name);
+            let (cold_calls, cold) = column(&self.cold_steps, name);
+            out.push_str(&format!(
+                "| {name} | {warm_calls:.1} | {warm:.1} | {cold_calls:.1} | {cold:.1} |\n"
+            ));
+        }
+        let rest = |times: &[Duration], all: &[Steps]| {
+            let left: Vec<Duration> = times
+                .iter()
+                .zip(all)
+                .map(|(total, steps)| {
+                    let scaler: Duration = steps
+                        .iter()
+                        .filter(|(name, _)| name.starts_with("scaler:"))
+                        .map(|(_, s)| s.1)
+                        .sum();
+                    total.saturating_sub(scaler)
+                })
+                .collect();
+            quantile_ms(&left, 0.5)
+        };
+        out.push_str(&format!(
+            "| the rest of the call (HTTP to the federation, forward, answer) | - | {:.1} | - | {:.1} |\n",
+            rest(&self.warm, &self.warm_steps),
+            rest(&self.cold, &self.cold_steps),
         ));
         out
     }
@@ -149,75 +310,9 @@ async fn call(client: &reqwest::Client, url: &str, name: &str) -> anyhow::Result
     Ok(elapsed)
 }
 
-/// One `GET /_/health` on a fresh connection: true on a 200.
-async fn health(addr: SocketAddr) -> bool {
-    let attempt = async {
-        let mut stream = tokio::net::TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        stream
-            .write_all(b"GET /_/health HTTP/1.1\r\nHost: watchdog\r\nConnection: close\r\n\r\n")
-            .await?;
-        let mut head = [0u8; 12];
-        stream.read_exact(&mut head).await?;
-        std::io::Result::Ok(head.starts_with(b"HTTP/1.1 200"))
-    };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(2), attempt).await,
-        Ok(Ok(true))
-    )
-}
-
-/// Polls `/_/health` until a 200 (every millisecond, bounded).
-async fn until_healthy(addr: SocketAddr) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !health(addr).await {
-        if Instant::now() > deadline {
-            bail!("{addr}: /_/health never answered 200");
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    Ok(())
-}
-
-/// A started, healthy, paused container of the test image on a free loopback port (host
-/// networking), in `scope`.
-async fn paused_watchdog(docker: &Docker, scope: &str) -> anyhow::Result<(String, SocketAddr)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let body = ContainerCreateBody {
-        image: Some(test_support::images::ECHO.local_reference()),
-        env: Some(vec![
-            format!("port={port}"),
-            "bind_address=127.0.0.1".into(),
-            "fprocess=cat".into(),
-        ]),
-        labels: Some(
-            [(
-                provider_docker::labels::SCOPE.to_string(),
-                scope.to_string(),
-            )]
-            .into(),
-        ),
-        host_config: Some(HostConfig {
-            network_mode: Some("host".into()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let name = format!("{scope}-floor");
-    let options = CreateContainerOptionsBuilder::default().name(&name).build();
-    let id = docker.create_container(Some(options), body).await?.id;
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    docker.start_container(&id, None).await?;
-    until_healthy(addr).await?;
-    docker.pause_container(&id).await?;
-    Ok((id, addr))
-}
-
 /// The containers of function `name` in `scope`, listed as provider-docker lists them.
 async fn list_function(docker: &Docker, scope: &str, name: &str) -> anyhow::Result<usize> {
-    let filters = std::collections::HashMap::from([(
+    let filters = HashMap::from([(
         "label".to_string(),
         vec![
             format!("{}={scope}", provider_docker::labels::SCOPE),
@@ -233,7 +328,7 @@ async fn list_function(docker: &Docker, scope: &str, name: &str) -> anyhow::Resu
 
 /// Removes every container of `scope` (what is left after the functions' deletion).
 async fn remove_scope(docker: &Docker, scope: &str) {
-    let filters = std::collections::HashMap::from([(
+    let filters = HashMap::from([(
         "label".to_string(),
         vec![format!("{}={scope}", provider_docker::labels::SCOPE)],
     )]);
@@ -247,8 +342,7 @@ async fn remove_scope(docker: &Docker, scope: &str) {
         .unwrap_or_default()
     {
         if let Some(id) = c.id {
-            let options = RemoveContainerOptionsBuilder::default().force(true).build();
-            let _ = docker.remove_container(&id, Some(options)).await;
+            engine_floor::remove(docker, &id).await;
         }
     }
 }
@@ -290,8 +384,9 @@ async fn federation(host: &str, state: &Path, scope: &str) -> anyhow::Result<(Ru
     Ok((runtime, url))
 }
 
-/// Runs the whole bench on the test-support engine.
-pub async fn run(settings: &WakeSettings) -> anyhow::Result<WakeReport> {
+/// Runs the whole bench on the test-support engine; `timings`, when installed as a tracing
+/// layer, gives the steps of each call at zero.
+pub async fn run(settings: &WakeSettings, timings: &Timings) -> anyhow::Result<WakeReport> {
     let engine = tokio::task::spawn_blocking(test_support::docker_engine).await?;
     let images = tokio::task::spawn_blocking(test_support::images::build_all).await?;
     let docker = engine.client().await;
@@ -313,7 +408,9 @@ pub async fn run(settings: &WakeSettings) -> anyhow::Result<WakeReport> {
             provider.scale(&function(name), 0).await?;
         }
         call(&client, &url, "hot").await?;
-        let (floor, floor_addr) = paused_watchdog(&docker, &scope).await?;
+        let labels = HashMap::from([(provider_docker::labels::SCOPE.to_string(), scope.clone())]);
+        let floor =
+            engine_floor::paused(&docker, &format!("{scope}-floor"), labels.clone()).await?;
         for round in 0..settings.rounds {
             // Alternate which goes first, so drift does not favour one side.
             let order = if round % 2 == 0 {
@@ -322,20 +419,30 @@ pub async fn run(settings: &WakeSettings) -> anyhow::Result<WakeReport> {
                 ["cold", "warm"]
             };
             for name in order {
+                timings.take();
                 let elapsed = call(&client, &url, name).await?;
+                let steps = timings.take();
                 match name {
-                    "warm" => report.warm.push(elapsed),
-                    _ => report.cold.push(elapsed),
-                }
+                    "warm" => (report.warm.push(elapsed), report.warm_steps.push(steps)),
+                    _ => (report.cold.push(elapsed), report.cold_steps.push(steps)),
+                };
                 provider.scale(&function(name), 0).await?;
             }
             report.baseline.push(call(&client, &url, "hot").await?);
             let began = Instant::now();
-            docker.unpause_container(&floor).await?;
+            docker.unpause_container(&floor.id).await?;
             report.unpause.push(began.elapsed());
-            until_healthy(floor_addr).await?;
+            until_healthy(floor.addr).await?;
             report.unpause_health.push(began.elapsed());
-            docker.pause_container(&floor).await?;
+            docker.pause_container(&floor.id).await?;
+            let began = Instant::now();
+            let fresh =
+                engine_floor::create(&docker, &format!("{scope}-fresh{round}"), labels.clone())
+                    .await?;
+            docker.start_container(&fresh.id, None).await?;
+            until_healthy(fresh.addr).await?;
+            report.create_start_health.push(began.elapsed());
+            engine_floor::remove(&docker, &fresh.id).await;
             let began = Instant::now();
             list_function(&docker, &scope, "warm").await?;
             report.list.push(began.elapsed());

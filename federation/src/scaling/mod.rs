@@ -53,6 +53,12 @@ const SEEN_TTL: Duration = Duration::from_secs(5);
 const WAKE_POLL_FIRST: Duration = Duration::from_millis(2);
 const WAKE_POLL_MAX: Duration = Duration::from_millis(100);
 
+/// Records how long a step of a wake took: a `debug` event of target `faas_timing` (fields `op`,
+/// `us`), what `faas-bench-wake` breaks a scale from zero down by.
+fn timed(op: &'static str, began: Instant) {
+    tracing::debug!(target: "faas_timing", op, us = began.elapsed().as_micros() as u64);
+}
+
 /// The scaler's settings (federation keys of the same names).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScalingConfig {
@@ -279,7 +285,9 @@ impl Scaler {
         if let Some(entry) = self.entry(function) {
             return Some((entry, None));
         }
+        let asked = Instant::now();
         let status = self.inner.get(function).await.ok()?;
+        timed("scaler: status read", asked);
         let entry = self.insert(function);
         entry.see(status.available_replicas);
         self.metrics.replicas(&entry.label, status.replicas);
@@ -308,7 +316,9 @@ impl Scaler {
         let status = match fresh {
             Some(status) => status,
             None => {
+                let asked = Instant::now();
                 let status = self.inner.get(function).await?;
+                timed("scaler: status read", asked);
                 entry.see(status.available_replicas);
                 status
             }
@@ -343,6 +353,7 @@ impl Scaler {
             async move { inner.scale(&function, replicas).await }
         });
         let answered = tokio::time::timeout(timeout, &mut scaling).await;
+        timed("scaler: the backend's scale", began);
         match answered {
             Ok(Ok(answer)) => answer?,
             Ok(Err(failed)) => return Err(ProviderError::backend("scaler", failed)),
@@ -359,6 +370,9 @@ impl Scaler {
         self.metrics.scaled(&entry.label, "wake", replicas);
         self.metrics.replicas(&entry.label, replicas);
         lock(&entry.sampler).tracker = Tracker::new(began);
+        // Polled at once: a backend whose scale waits for readiness (docker) answers `ready`
+        // right away, so the wait ends with the scale.
+        let waiting = Instant::now();
         let mut pause = WAKE_POLL_FIRST;
         loop {
             match self.inner.ready(function).await {
@@ -374,6 +388,7 @@ impl Scaler {
             tokio::time::sleep(pause.min(timeout - waited)).await;
             pause = (pause * 2).min(WAKE_POLL_MAX);
         }
+        timed("scaler: readiness after the scale", waiting);
         entry.see(1);
         tracing::info!(function = %function, replicas, elapsed_ms = began.elapsed().as_millis() as u64, "scaled from zero");
         Ok(())

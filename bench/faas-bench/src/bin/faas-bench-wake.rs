@@ -1,12 +1,14 @@
 //! `faas-bench-wake`: the first answer after a scale from zero through the federation, with a
-//! warm standby vs without vs a function already up, beside the engine's bare `unpause`
-//! ([`faas_bench::wake`] describes each measurement). Nothing is asserted; numbers are printed.
+//! warm standby vs without vs a function already up, beside the engine's bare `unpause`, and
+//! the steps of each call at zero ([`faas_bench::wake`] describes each measurement). Nothing is
+//! asserted; numbers are printed.
 //!
 //! `cargo run --release -p faas-bench --bin faas-bench-wake -- --rounds 20`
 
 use anyhow::Context;
 use clap::Parser;
-use faas_bench::wake::{WakeSettings, run};
+use faas_bench::wake::{Timings, WakeSettings, run};
+use tracing_subscriber::layer::SubscriberExt;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -28,7 +30,10 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("the runtime")?;
     let rounds = args.rounds.clamp(1, 1000);
-    let report = runtime.block_on(run(&WakeSettings { rounds }))?;
+    let timings = Timings::default();
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(timings.clone()))
+        .context("the timing layer")?;
+    let report = runtime.block_on(run(&WakeSettings { rounds }, &timings))?;
     println!(
         "faas-bench-wake: provider-docker through the federation, {rounds} rounds{}",
         if cfg!(debug_assertions) {
