@@ -9,18 +9,10 @@
 //! newline inside a value), so a message of one call is the single JSON object stored before
 //! batching existed.
 
-use std::sync::Arc;
-
 use async_nats::jetstream;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use super::{AsyncCall, QueueError};
-
-/// Publishes awaiting their PubAck at once; calls arriving meanwhile wait and go out together
-/// in the next message. One (group commit) stored the most calls per message and ran
-/// faas-bench-async fastest: 2, 4 and 8 made messages of 4, 2.6 and 1.5 calls on average with
-/// 16 connections, and more CPU per call in nats-server.
-const PUBLISHES_IN_FLIGHT: usize = 1;
 
 /// One accepted call waiting to be published.
 struct Pending {
@@ -66,6 +58,10 @@ impl Batcher {
     }
 }
 
+/// One message at a time: while its PubAck is on the way, calls gather in the channel and go
+/// out together in the next one (group commit). Letting 2, 4 or 8 publishes wait for their
+/// PubAck at once made messages of 4, 2.6 and 1.5 calls on average with 16 connections in
+/// faas-bench-async, more CPU per call in nats-server and a lower end-to-end rate.
 async fn run(
     publisher: jetstream::Context,
     subject: String,
@@ -73,7 +69,6 @@ async fn run(
     max_bytes: usize,
     mut receiver: mpsc::UnboundedReceiver<Pending>,
 ) {
-    let in_flight = Arc::new(Semaphore::new(PUBLISHES_IN_FLIGHT));
     let mut carried: Option<Pending> = None;
     loop {
         let first = match carried.take() {
@@ -82,10 +77,6 @@ async fn run(
                 Some(pending) => pending,
                 None => return,
             },
-        };
-        // While earlier messages wait for their PubAck, calls gather in the channel.
-        let Ok(permit) = in_flight.clone().acquire_owned().await else {
-            return;
         };
         let mut payload = first.line;
         let mut waiting = vec![first.stored];
@@ -99,23 +90,16 @@ async fn run(
             payload.extend_from_slice(&next.line);
             waiting.push(next.stored);
         }
-        let sent = publisher
-            .publish(subject.clone(), payload.into())
-            .await
-            .map_err(|error| format!("publishing a call: {error}"));
-        tokio::spawn(async move {
-            let stored = match sent {
-                Ok(ack) => ack
-                    .await
-                    .map(|_| ())
-                    .map_err(|error| format!("storing a call: {error}")),
-                Err(error) => Err(error),
-            };
-            drop(permit);
-            for waiter in waiting {
-                let _ = waiter.send(stored.clone().map_err(QueueError::Nats));
-            }
-        });
+        let stored = match publisher.publish(subject.clone(), payload.into()).await {
+            Ok(ack) => ack
+                .await
+                .map(|_| ())
+                .map_err(|error| format!("storing a call: {error}")),
+            Err(error) => Err(format!("publishing a call: {error}")),
+        };
+        for waiter in waiting {
+            let _ = waiter.send(stored.clone().map_err(QueueError::Nats));
+        }
     }
 }
 
