@@ -1,6 +1,8 @@
 //! The JetStream queue against a real `nats-server -js` (test-support): 1,000 accepted calls
 //! survive a killed federation and a restarted NATS server (every one runs at least once), and
-//! two federation instances on one stream run every call once.
+//! two federation instances on one stream run every call once. At the queue's level: calls
+//! accepted together share one stored message, acknowledged only once all of them settled, and
+//! a retried call comes back alone with its next attempt number, not before its backoff.
 
 #[path = "common/async_support.rs"]
 mod async_support;
@@ -12,7 +14,8 @@ use std::time::Duration;
 use async_support::{Functions, until};
 use faas_provider::{Provider, ServerConfig};
 use federation::queue::{
-    AsyncConfig, JetStreamQueue, JetStreamSettings, Queue, QueueMetrics, Worker, accept,
+    AsyncCall, AsyncConfig, Delivery, JetStreamQueue, JetStreamSettings, Queue, QueueMetrics,
+    Worker, accept,
 };
 use test_support::nats::NatsServer;
 
@@ -173,4 +176,140 @@ fn two_instances_on_one_stream_run_every_call_once() {
         "{} calls did not run exactly once",
         twice.len()
     );
+}
+
+fn call(id: &str) -> AsyncCall {
+    AsyncCall {
+        id: id.into(),
+        name: "counter".into(),
+        namespace: "openfaas-fn".into(),
+        method: "POST".into(),
+        path: "/".into(),
+        query: None,
+        headers: Vec::new(),
+        body: id.as_bytes().to_vec(),
+        callback_url: None,
+        accepted_ms: AsyncCall::now_ms(),
+    }
+}
+
+/// (messages ever stored, messages held now) in the queue's stream.
+async fn stream_state(nats: &NatsServer) -> (u64, u64) {
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let context = async_nats::jetstream::new(client);
+    let name = JetStreamSettings::new(nats.url()).stream;
+    let mut stream = context.get_stream(name).await.unwrap();
+    let state = stream.info().await.unwrap().state.clone();
+    (state.last_sequence, state.messages)
+}
+
+/// Waits until the stream holds `held` messages (acks are not confirmed, so they land a little
+/// after `done` returns).
+async fn until_held(nats: &NatsServer, held: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, now) = stream_state(nats).await;
+        if now == held {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stream holds {now} messages, not {held}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn take(queue: &JetStreamQueue, count: usize) -> Vec<Delivery> {
+    let mut deliveries = Vec::with_capacity(count);
+    for _ in 0..count {
+        deliveries.push(queue.next().await.unwrap());
+    }
+    deliveries
+}
+
+fn ids(deliveries: &[Delivery]) -> Vec<String> {
+    deliveries
+        .iter()
+        .map(|delivery| delivery.call.as_ref().unwrap().id.clone())
+        .collect()
+}
+
+// A current-thread runtime: the 20 enqueues are all waiting before the publishing task runs,
+// so the messages they make are known (8 + 8 + 4).
+#[tokio::test]
+async fn calls_accepted_together_share_a_message_acked_once_all_of_them_settled() {
+    let nats = NatsServer::start();
+    let settings = JetStreamSettings {
+        ack_wait: Duration::from_secs(2),
+        publish_batch: 8,
+        ..JetStreamSettings::new(nats.url())
+    };
+    let queue = JetStreamQueue::connect(settings.clone()).await.unwrap();
+    let calls: Vec<AsyncCall> = (0..20).map(|i| call(&format!("c{i}"))).collect();
+    for stored in futures::future::join_all(calls.iter().map(|call| queue.enqueue(call))).await {
+        stored.unwrap();
+    }
+    assert_eq!(stream_state(&nats).await, (3, 3), "20 calls in 3 messages");
+
+    let mut deliveries = take(&queue, 20).await;
+    let expected: Vec<String> = (0..20).map(|i| format!("c{i}")).collect();
+    assert_eq!(ids(&deliveries), expected);
+    assert!(deliveries.iter().all(|delivery| delivery.attempt == 1));
+    // Every call but c7 (of the first message, c0..c7) settles: the other two messages go.
+    let unsettled = deliveries.remove(7);
+    for delivery in deliveries {
+        delivery.done().await;
+    }
+    until_held(&nats, 1).await;
+
+    // The instance dies with c7 unsettled: its whole message is delivered again, to another.
+    drop(unsettled);
+    drop(queue);
+    let queue = JetStreamQueue::connect(settings).await.unwrap();
+    let again = take(&queue, 8).await;
+    assert_eq!(ids(&again), expected[..8]);
+    assert!(again.iter().all(|delivery| delivery.attempt >= 2));
+    for delivery in again {
+        delivery.done().await;
+    }
+    until_held(&nats, 0).await;
+}
+
+#[tokio::test]
+async fn a_retried_call_comes_back_alone_with_its_next_attempt_after_its_backoff() {
+    let nats = NatsServer::start();
+    let settings = JetStreamSettings {
+        ack_wait: Duration::from_secs(30),
+        ..JetStreamSettings::new(nats.url())
+    };
+    let queue = JetStreamQueue::connect(settings).await.unwrap();
+    let calls: Vec<AsyncCall> = ["a", "b", "c"].into_iter().map(call).collect();
+    for stored in futures::future::join_all(calls.iter().map(|call| queue.enqueue(call))).await {
+        stored.unwrap();
+    }
+    assert_eq!(stream_state(&nats).await, (1, 1), "3 calls in one message");
+    let mut deliveries = take(&queue, 3).await;
+    let b = deliveries.remove(1);
+    let retried_at = AsyncCall::now_ms();
+    b.retry(Duration::from_millis(300)).await;
+    for delivery in deliveries {
+        delivery.done().await;
+    }
+
+    let again = queue.next().await.unwrap();
+    assert_eq!(again.call.as_ref().unwrap().id, "b");
+    assert_eq!(again.attempt, 2);
+    assert!(
+        AsyncCall::now_ms() >= retried_at + 300,
+        "a retry never runs before its backoff"
+    );
+    again.retry(Duration::from_millis(50)).await;
+    let third = queue.next().await.unwrap();
+    assert_eq!(third.call.as_ref().unwrap().id, "b");
+    assert_eq!(third.attempt, 3);
+    third.done().await;
+    until_held(&nats, 0).await;
+    // The first message and the two retries, each alone.
+    assert_eq!(stream_state(&nats).await.0, 3);
 }

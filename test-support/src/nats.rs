@@ -1,6 +1,12 @@
 //! A real NATS server with JetStream (Debian's `nats-server`) on 127.0.0.1, per guard: a free
 //! port, a file store in a temporary directory, stopped on drop. [`NatsServer::restart`] stops
 //! it and starts it again on the same port and store, as a crash-and-restart test needs.
+//!
+//! The server runs with `GOMAXPROCS=1` unless the environment sets `GOMAXPROCS`: on this
+//! 2-core machine, shared with the federation and a load generator, Go's scheduler handing
+//! goroutines from one OS thread to another took about a third of nats-server's CPU per
+//! message (faas-bench-async: 28–32 µs of server CPU per call with one thread, 42–44 µs with
+//! two). Nothing about storage changes: the file store and its durability are the same.
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -85,6 +91,10 @@ impl NatsServer {
             ])
             .arg("-sd")
             .arg(&store)
+            .env(
+                "GOMAXPROCS",
+                std::env::var("GOMAXPROCS").unwrap_or_else(|_| "1".to_string()),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log"))
             .stderr(log)

@@ -39,6 +39,7 @@ pub const SETTINGS: &[&str] = &[
     "nats_subject",
     "nats_durable",
     "nats_ack_wait",
+    "nats_publish_batch",
     "nats_queue_group",
     "trigger_refresh_interval",
     "trigger_max_inflight",
@@ -215,6 +216,7 @@ impl Settings {
             "nats_subject" => self.nats(key)?.jetstream.subject = text.to_string(),
             "nats_durable" => self.nats(key)?.jetstream.durable = text.to_string(),
             "nats_ack_wait" => self.nats(key)?.jetstream.ack_wait = duration(key, text)?,
+            "nats_publish_batch" => self.nats(key)?.jetstream.publish_batch = count(key, text)?,
             "nats_queue_group" => self.nats(key)?.triggers.queue_group = text.to_string(),
             "trigger_refresh_interval" => {
                 self.nats(key)?.triggers.refresh_interval = duration(key, text)?;
@@ -309,6 +311,7 @@ mod tests {
             ("nats_subject", "s.calls"),
             ("nats_durable", "d"),
             ("nats_ack_wait", "45s"),
+            ("nats_publish_batch", "3"),
             ("nats_queue_group", "g"),
             ("trigger_refresh_interval", "2s"),
             ("trigger_max_inflight", "5"),
@@ -384,6 +387,7 @@ mod tests {
             ("s", "s.calls")
         );
         assert_eq!(nats.jetstream.ack_wait, Duration::from_secs(45));
+        assert_eq!(nats.jetstream.publish_batch, 3);
         assert_eq!(nats.triggers.queue_group, "g");
         assert_eq!(nats.triggers.max_inflight, 5);
     }

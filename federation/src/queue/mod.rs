@@ -17,6 +17,7 @@
 //! with JetStream every accepted call runs at least once.
 
 pub mod accept;
+mod batch;
 mod call;
 mod embedded;
 mod jetstream;

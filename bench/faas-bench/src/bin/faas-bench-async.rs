@@ -10,7 +10,9 @@
 //!   Under saturation a closed loop's p50 is about connections ÷ rate, a throughput figure.
 //!
 //! JetStream runs on a `nats-server -js` started for the run on 127.0.0.1 (Debian's
-//! `nats-server`, as the tests use). Goals: accept p50 ≤ 1 ms with JetStream; end-to-end
+//! `nats-server`, as the tests use). A last row, `plain async-nats`, is the ceiling on that
+//! server: the same stream and consumer settings as the queue, `--concurrency` publishers each
+//! awaiting their PubAck and one consumer acking each message, no HTTP and no worker. Goals: accept p50 ≤ 1 ms with JetStream; end-to-end
 //! throughput at least half of the synchronous one. Nothing is asserted; numbers are printed.
 
 use std::sync::Arc;
@@ -24,6 +26,7 @@ use federation::config::NatsConfig;
 use federation::queue::JetStreamSettings;
 use federation::triggers::TriggerConfig;
 use federation::{FederationConfig, Runtime};
+use futures::StreamExt;
 use prometheus_client::registry::Registry;
 
 #[global_allocator]
@@ -45,6 +48,24 @@ struct Args {
     /// Request body size in bytes.
     #[arg(long, default_value_t = 64)]
     body_bytes: usize,
+    /// Modes to run (for profiling one; the ratios need `sync`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "sync,embedded,jetstream,plain"
+    )]
+    modes: Vec<Mode>,
+    /// The federation's `nats_publish_batch` for the JetStream mode (1: a message per call).
+    #[arg(long)]
+    nats_publish_batch: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Mode {
+    Sync,
+    Embedded,
+    Jetstream,
+    Plain,
 }
 
 struct Outcome {
@@ -233,6 +254,121 @@ async fn measure_async(
     })
 }
 
+/// A stored call's size for `body`: the ceiling publishes payloads as large as the queue's.
+fn stored_call(body: &[u8]) -> bytes::Bytes {
+    let call = federation::queue::AsyncCall {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: "echo".into(),
+        namespace: "openfaas-fn".into(),
+        method: "POST".into(),
+        path: "/".into(),
+        query: None,
+        headers: ["accept", "host", "content-length", "x-call-id"]
+            .into_iter()
+            .map(|name| federation::queue::Header {
+                name: name.into(),
+                value: b"0123456789abcdef".to_vec(),
+            })
+            .collect(),
+        body: body.to_vec(),
+        callback_url: None,
+        accepted_ms: 0,
+    };
+    call.to_json().into()
+}
+
+/// `calls` messages through a plain async-nats publish → pull → ack loop; calls/s.
+async fn plain_round(
+    publisher: &async_nats::jetstream::Context,
+    messages: Arc<tokio::sync::Mutex<async_nats::jetstream::consumer::pull::Stream>>,
+    calls: usize,
+    concurrency: usize,
+    payload: &bytes::Bytes,
+) -> anyhow::Result<f64> {
+    let began = Instant::now();
+    let acking = tokio::spawn(async move {
+        let mut messages = messages.lock().await;
+        for _ in 0..calls {
+            let message = messages
+                .next()
+                .await
+                .context("the pull stream ended")?
+                .map_err(|error| anyhow::anyhow!(error))?;
+            message
+                .ack()
+                .await
+                .map_err(|error| anyhow::anyhow!(error))?;
+        }
+        Ok::<_, anyhow::Error>(())
+    });
+    let next = Arc::new(AtomicUsize::new(0));
+    let publishers = (0..concurrency).map(|_| {
+        let publisher = publisher.clone();
+        let payload = payload.clone();
+        let next = next.clone();
+        async move {
+            while next.fetch_add(1, Ordering::Relaxed) < calls {
+                publisher
+                    .publish("faas-bench.plain", payload.clone())
+                    .await?
+                    .await?;
+            }
+            Ok::<_, anyhow::Error>(())
+        }
+    });
+    for published in futures::future::join_all(publishers).await {
+        published?;
+    }
+    acking.await??;
+    Ok(calls as f64 / began.elapsed().as_secs_f64())
+}
+
+/// The ceiling row: see the module docs.
+async fn measure_plain(nats_url: &str, args: &Args, body: &[u8]) -> anyhow::Result<Outcome> {
+    use async_nats::jetstream::{self, consumer, stream};
+    let publisher = jetstream::new(async_nats::connect(nats_url).await?);
+    let context = jetstream::new(async_nats::connect(nats_url).await?);
+    let stream = context
+        .get_or_create_stream(stream::Config {
+            name: "faas-bench-plain".into(),
+            subjects: vec!["faas-bench.plain".into()],
+            storage: stream::StorageType::File,
+            retention: stream::RetentionPolicy::WorkQueue,
+            ..Default::default()
+        })
+        .await?;
+    let consumer: consumer::PullConsumer = stream
+        .get_or_create_consumer(
+            "faas-bench-plain",
+            consumer::pull::Config {
+                durable_name: Some("faas-bench-plain".into()),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let payload = stored_call(body);
+    // One pull stream for both rounds: a dropped one leaves its pull request on the server,
+    // which delivers to it until the request expires.
+    let messages = Arc::new(tokio::sync::Mutex::new(consumer.messages().await?));
+    plain_round(
+        &publisher,
+        messages.clone(),
+        200,
+        args.concurrency,
+        &payload,
+    )
+    .await?;
+    let rate = plain_round(&publisher, messages, args.calls, args.concurrency, &payload).await?;
+    Ok(Outcome {
+        mode: "plain async-nats",
+        rate,
+        accept_p50: None,
+        accept_p99: None,
+        alone: None,
+    })
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
@@ -250,16 +386,30 @@ fn main() -> anyhow::Result<()> {
         .context("the runtime")?;
     let nats = test_support::nats::NatsServer::start();
     let outcomes = runtime.block_on(async {
-        let sync = measure_sync(&args, body).await?;
-        let embedded =
-            measure_async("async (embedded)", FederationConfig::default(), &args, body).await?;
-        let mut jetstream_config = FederationConfig::default();
-        jetstream_config.settings.nats = Some(NatsConfig {
-            jetstream: JetStreamSettings::new(nats.url()),
-            triggers: TriggerConfig::default(),
-        });
-        let jetstream = measure_async("async (jetstream)", jetstream_config, &args, body).await?;
-        Ok::<_, anyhow::Error>(vec![sync, embedded, jetstream])
+        let mut outcomes = Vec::new();
+        for mode in &args.modes {
+            outcomes.push(match mode {
+                Mode::Sync => measure_sync(&args, body).await?,
+                Mode::Embedded => {
+                    measure_async("async (embedded)", FederationConfig::default(), &args, body)
+                        .await?
+                }
+                Mode::Jetstream => {
+                    let mut config = FederationConfig::default();
+                    let mut jetstream = JetStreamSettings::new(nats.url());
+                    if let Some(batch) = args.nats_publish_batch {
+                        jetstream.publish_batch = batch;
+                    }
+                    config.settings.nats = Some(NatsConfig {
+                        jetstream,
+                        triggers: TriggerConfig::default(),
+                    });
+                    measure_async("async (jetstream)", config, &args, body).await?
+                }
+                Mode::Plain => measure_plain(&nats.url(), &args, body).await?,
+            });
+        }
+        Ok::<_, anyhow::Error>(outcomes)
     })?;
     println!(
         "faas-bench-async: {} calls per mode, {} connections, body {} B{}",
@@ -277,20 +427,27 @@ fn main() -> anyhow::Result<()> {
         args.concurrency
     );
     println!("|---|---|---|---|---|---|");
-    let sync_rate = outcomes[0].rate;
+    let sync_rate = outcomes
+        .iter()
+        .find(|outcome| outcome.mode == "sync")
+        .map(|outcome| outcome.rate);
     for outcome in &outcomes {
         let goal = match outcome.mode {
             "async (jetstream)" => "accept p50 ≤ 1 ms; ≥ 0.5× sync",
             "async (embedded)" => "≥ 0.5× sync",
+            "plain async-nats" => "ceiling: no HTTP, no worker",
             _ => "baseline",
         };
         let micros =
             |d: Option<Duration>| d.map_or("-".to_string(), |d| format!("{} µs", d.as_micros()));
         println!(
-            "| {} | {:.0} | {:.2} | {} / {} | {} / {} | {} |",
+            "| {} | {:.0} | {} | {} / {} | {} / {} | {} |",
             outcome.mode,
             outcome.rate,
-            outcome.rate / sync_rate,
+            sync_rate.map_or("-".to_string(), |sync| format!(
+                "{:.2}",
+                outcome.rate / sync
+            )),
             micros(outcome.accept_p50),
             micros(outcome.accept_p99),
             micros(outcome.alone.map(|(p50, _)| p50)),
