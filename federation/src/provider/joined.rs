@@ -16,11 +16,11 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
-use faas_provider::{FunctionRef, FunctionStatus, Result};
+use faas_provider::{FunctionRef, FunctionStatus, ProviderError, Result};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::federated::FederatedProvider;
+use super::federated::{FederatedProvider, PROVIDER_NAME};
 use super::merge::none_listed;
 use crate::backends::BackendKind;
 use crate::cache::BackendIndex;
@@ -29,12 +29,6 @@ use crate::cache::BackendIndex;
 struct Part {
     json: Vec<u8>,
     items: Vec<(String, Range<usize>)>,
-}
-
-/// What a backend answered.
-enum Listed {
-    Json(Vec<u8>),
-    Typed(Vec<FunctionStatus>),
 }
 
 /// The one field of a listed function the join reads.
@@ -112,19 +106,29 @@ impl FederatedProvider {
         namespace: &str,
     ) -> Result<(Vec<u8>, Vec<(String, String)>)> {
         let (lists, mut missing) = self
-            .gather(namespace, |b| async move {
-                match b.kind() {
-                    BackendKind::InProcess => b.provider().list(namespace).await.map(Listed::Typed),
-                    BackendKind::Http => b.provider().list_json(namespace).await.map(Listed::Json),
+            .gather(namespace, |b| {
+                let (provider, kind, namespace) =
+                    (b.provider().clone(), b.kind(), namespace.to_string());
+                // A task per backend: one backend's list is read while another's is still
+                // arriving, on either core.
+                let task = tokio::spawn(async move {
+                    Ok(match kind {
+                        BackendKind::InProcess => Part::of_typed(provider.list(&namespace).await?),
+                        BackendKind::Http => Part::of_json(provider.list_json(&namespace).await?),
+                    })
+                });
+                async move {
+                    task.await.unwrap_or_else(|error| {
+                        Err(ProviderError::backend(
+                            PROVIDER_NAME,
+                            format!("listing: {error}"),
+                        ))
+                    })
                 }
             })
             .await?;
         let mut parts: Vec<(BackendIndex, Part)> = Vec::with_capacity(lists.len());
-        for (i, listed) in lists {
-            let part = match listed {
-                Listed::Json(json) => Part::of_json(json),
-                Listed::Typed(functions) => Part::of_typed(functions),
-            };
+        for (i, part) in lists {
             match part {
                 Ok(part) => parts.push((i, part)),
                 Err(error) => missing.push((
