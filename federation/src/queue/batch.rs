@@ -126,18 +126,7 @@ mod tests {
     use super::*;
 
     fn call(id: &str) -> AsyncCall {
-        AsyncCall {
-            id: id.into(),
-            name: "f".into(),
-            namespace: "openfaas-fn".into(),
-            method: "POST".into(),
-            path: "/".into(),
-            query: None,
-            headers: Vec::new(),
-            body: b"line one\nline two".to_vec(),
-            callback_url: None,
-            accepted_ms: 0,
-        }
+        AsyncCall::sample(id, b"line one\nline two")
     }
 
     #[test]

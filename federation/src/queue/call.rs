@@ -48,6 +48,23 @@ pub struct Header {
 }
 
 impl AsyncCall {
+    /// A `POST /` of function `f` with `body`, for tests.
+    #[cfg(test)]
+    pub(crate) fn sample(id: &str, body: &[u8]) -> Self {
+        Self {
+            id: id.into(),
+            name: "f".into(),
+            namespace: "openfaas-fn".into(),
+            method: "POST".into(),
+            path: "/".into(),
+            query: None,
+            headers: Vec::new(),
+            body: body.to_vec(),
+            callback_url: None,
+            accepted_ms: 0,
+        }
+    }
+
     /// The function the call is for.
     pub fn function(&self) -> FunctionRef {
         FunctionRef::new(self.name.clone(), self.namespace.clone())
