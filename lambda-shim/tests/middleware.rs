@@ -11,6 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use lambda_emulator::{Emulator, EmulatorConfig, EmulatorError, InvokeResult};
 use lambda_shim::event::{event_from_request, response_from_payload};
+use test_support::middlewares::{GATE, GATE_FAILURES};
 
 /// A task dir: the bootstrap, `faas-launch.json` (`fprocess=fn`, serializing) and a rootfs
 /// with busybox, the function `/bin/fn` and the middleware directory.
@@ -187,47 +188,12 @@ async fn before_in_order_after_reversed_rewriting_http_events_and_raw_payloads()
     emu.stop().await;
 }
 
-/// Fails the way the payload asks, in the hook it names (see the watchdog's tests).
-const GATE: &str = r#"event=$(cat)
-case "$event" in
-  *exit-$1*) echo "gate refused the $1 call" >&2; exit 3;;
-  *json-$1*) echo "gate printed junk" >&2; echo 'not json'; exit 0;;
-  *slow-$1*) echo "gate sleeping" >&2; sleep 30; exit 0;;
-esac
-printf '%s' "$event""#;
-
 #[tokio::test]
 async fn each_failure_is_a_middleware_failed_error_and_a_failed_before_skips_the_function() {
     let task = Task::new();
     task.hook("gate", GATE);
     let emu = task.emulator("gate", Duration::from_secs(3)).await;
-    for (fail, function_runs, message) in [
-        (
-            "exit-before",
-            false,
-            r#"middleware "gate" (before) failed: exit status 3; stderr: gate refused the before call"#,
-        ),
-        (
-            "exit-after",
-            true,
-            r#"middleware "gate" (after) failed: exit status 3; stderr: gate refused the after call"#,
-        ),
-        (
-            "json-before",
-            false,
-            r#"middleware "gate" (before) failed: its output is not valid JSON"#,
-        ),
-        (
-            "json-after",
-            true,
-            r#"middleware "gate" (after) failed: its output is not valid JSON"#,
-        ),
-        (
-            "slow-before",
-            false,
-            r#"middleware "gate" (before) failed: it outlived the call's remaining time and was killed; stderr: gate sleeping"#,
-        ),
-    ] {
+    for (fail, function_runs, message) in GATE_FAILURES {
         task.clear_trace();
         let event = http_event("/x", &[("x-fail", fail)], b"x");
         let result = emu.invoke(event).await.unwrap();

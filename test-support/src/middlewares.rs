@@ -24,6 +24,49 @@ use sha2::{Digest, Sha256};
 
 use crate::oci::{Layer, LayerBuilder};
 
+/// A middleware script (for a runner that passes the hook, `before` or `after`, as `$1`) that
+/// fails the way its input asks, in the hook it names: `exit-before` exits 3, `json-after`
+/// prints non-JSON, `shape-before` prints valid JSON that is no event, `slow-before` sleeps
+/// 30 s; any other input passes through unchanged. See [`GATE_FAILURES`].
+pub const GATE: &str = r#"event=$(cat)
+case "$event" in
+  *exit-$1*) echo "gate refused the $1 call" >&2; exit 3;;
+  *json-$1*) echo "gate printed junk" >&2; echo 'not json'; exit 0;;
+  *shape-$1*) echo '{"shape":"wrong"}'; exit 0;;
+  *slow-$1*) echo "gate sleeping" >&2; sleep 30; exit 0;;
+esac
+printf '%s' "$event""#;
+
+/// The failures of [`GATE`] installed as `gate` that every runner reports alike: what the input
+/// asks for, whether the function still runs, and the start of the error message.
+pub const GATE_FAILURES: [(&str, bool, &str); 5] = [
+    (
+        "exit-before",
+        false,
+        r#"middleware "gate" (before) failed: exit status 3; stderr: gate refused the before call"#,
+    ),
+    (
+        "exit-after",
+        true,
+        r#"middleware "gate" (after) failed: exit status 3; stderr: gate refused the after call"#,
+    ),
+    (
+        "json-before",
+        false,
+        r#"middleware "gate" (before) failed: its output is not valid JSON"#,
+    ),
+    (
+        "json-after",
+        true,
+        r#"middleware "gate" (after) failed: its output is not valid JSON"#,
+    ),
+    (
+        "slow-before",
+        false,
+        r#"middleware "gate" (before) failed: it outlived the call's remaining time and was killed; stderr: gate sleeping"#,
+    ),
+];
+
 /// Where the middlewares are installed.
 pub const MIDDLEWARES_DIR: &str = "/opt/middlewares";
 

@@ -8,6 +8,7 @@ mod support;
 use std::path::Path;
 
 use support::{Fwatchdog, busybox, client, free_port, script};
+use test_support::middlewares::{GATE, GATE_FAILURES};
 
 const MODES: [&str; 3] = ["serializing", "streaming", "http"];
 
@@ -179,18 +180,8 @@ async fn before_in_order_after_reversed_and_both_rewrite_in_every_mode() {
     }
 }
 
-/// `gate` fails the way the `X-Fail` header asks, in the hook it names: `exit-before` exits 3,
-/// `json-after` prints non-JSON, `shape-before` valid JSON that is no event, `slow-before`
-/// sleeps past the deadline. The function echoes `X-Fail` so the `after` hook sees it too.
-const GATE: &str = r#"event=$(cat)
-case "$event" in
-  *exit-$1*) echo "gate refused the $1 call" >&2; exit 3;;
-  *json-$1*) echo "gate printed junk" >&2; echo 'not json'; exit 0;;
-  *shape-$1*) echo '{"shape":"wrong"}'; exit 0;;
-  *slow-$1*) echo "gate sleeping" >&2; sleep 30; exit 0;;
-esac
-printf '%s' "$event""#;
-
+// `gate` (test-support's `GATE`) fails the way the `X-Fail` header asks; the function echoes
+// `X-Fail` so the `after` hook sees it too.
 #[tokio::test]
 async fn each_failure_is_a_502_naming_the_hook_and_a_failed_before_skips_the_function() {
     for mode in MODES {
@@ -198,38 +189,13 @@ async fn each_failure_is_a_502_naming_the_hook_and_a_failed_before_skips_the_fun
         setup.hook("gate", GATE);
         let (wd, setup) = setup.start("gate", &[]);
         wd.wait_healthy().await;
-        let cases = [
-            (
-                "exit-before",
-                false,
-                r#"middleware "gate" (before) failed: exit status 3; stderr: gate refused the before call"#,
-            ),
-            (
-                "exit-after",
-                true,
-                r#"middleware "gate" (after) failed: exit status 3; stderr: gate refused the after call"#,
-            ),
-            (
-                "json-before",
-                false,
-                r#"middleware "gate" (before) failed: its output is not valid JSON"#,
-            ),
-            (
-                "json-after",
-                true,
-                r#"middleware "gate" (after) failed: its output is not valid JSON"#,
-            ),
-            (
-                "shape-before",
-                false,
-                r#"middleware "gate" (before) printed an event that is not an API Gateway v2 HTTP event"#,
-            ),
-            (
-                "slow-before",
-                false,
-                r#"middleware "gate" (before) failed: it outlived the call's remaining time and was killed; stderr: gate sleeping"#,
-            ),
-        ];
+        // The failures every runner reports alike, and one of a runner of HTTP events.
+        let shape = (
+            "shape-before",
+            false,
+            r#"middleware "gate" (before) printed an event that is not an API Gateway v2 HTTP event"#,
+        );
+        let cases = GATE_FAILURES.into_iter().chain([shape]);
         for (fail, function_runs, message) in cases {
             setup.clear_trace();
             let response = client()
