@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -13,16 +13,10 @@ mod binary_support;
 
 /// Runs `faas-federation` with `args` to completion (clean environment as the launcher's).
 fn run(args: &[&str]) -> std::process::Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_faas-federation"));
-    for variable in [
-        "federation_config",
-        "default_backend",
-        "providers",
-        "default_provider",
-    ] {
-        command.env_remove(variable);
-    }
-    command.args(args).output().expect("faas-federation runs")
+    binary_support::command()
+        .args(args)
+        .output()
+        .expect("faas-federation runs")
 }
 
 #[test]

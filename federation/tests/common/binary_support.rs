@@ -21,6 +21,16 @@ const CLEARED: [&str; 10] = [
     "LOG_FORMAT",
 ];
 
+/// `faas-federation` without the variables of [`CLEARED`] (the test's own environment could
+/// hold them).
+pub fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_faas-federation"));
+    for variable in CLEARED {
+        command.env_remove(variable);
+    }
+    command
+}
+
 /// A running `faas-federation`; killed when dropped.
 pub struct Running(pub Child);
 
@@ -54,10 +64,7 @@ pub async fn start(port: u16, env: &[(&str, String)]) -> Running {
 /// [`start`] with the binary's stderr (its log) going to `stderr`; `RUST_LOG` is `warn`
 /// unless `env` sets it.
 pub async fn start_with_stderr(port: u16, env: &[(&str, String)], stderr: Stdio) -> Running {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_faas-federation"));
-    for variable in CLEARED {
-        command.env_remove(variable);
-    }
+    let mut command = command();
     command.env("RUST_LOG", "warn");
     for (name, value) in env {
         command.env(name, value);
