@@ -668,12 +668,10 @@ fn docker_settings_are_provider_dockers() {
 /// The engine, and a scope and state directory of one test: what the federation's docker
 /// backend is pointed at, and a view of that scope in the engine.
 mod common {
-    use std::collections::HashMap;
     use std::sync::Arc;
 
     use bollard::Docker;
     use bollard::models::{ContainerInspectResponse, ContainerSummary};
-    use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
     use faas_provider::{Body, FunctionDeployment, FunctionRef, Provider};
     use http_body_util::BodyExt;
     use provider_docker::labels;
@@ -764,52 +762,12 @@ mod common {
     }
 
     async fn scope_containers(docker: &Docker, scope: &str) -> Vec<ContainerSummary> {
-        let filters = HashMap::from([(
-            "label".to_string(),
-            vec![format!("{}={scope}", labels::SCOPE)],
-        )]);
-        docker
-            .list_containers(Some(
-                ListContainersOptionsBuilder::default()
-                    .all(true)
-                    .filters(&filters)
-                    .build(),
-            ))
-            .await
-            .expect("list containers")
+        test_support::labelled_containers(docker, labels::SCOPE, scope).await
     }
 
     impl Drop for TestScope {
         fn drop(&mut self) {
-            let docker = self.engine.docker.clone();
-            let scope = self.scope.clone();
-            // Its own thread and runtime: Drop cannot await, and the test's runtime may be
-            // shutting down.
-            let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
-                    return;
-                };
-                rt.block_on(async {
-                    for c in scope_containers(&docker, &scope).await {
-                        if let Some(id) = c.id {
-                            let _ = docker
-                                .remove_container(
-                                    &id,
-                                    Some(
-                                        RemoveContainerOptionsBuilder::default()
-                                            .force(true)
-                                            .build(),
-                                    ),
-                                )
-                                .await;
-                        }
-                    }
-                });
-            })
-            .join();
+            test_support::remove_labelled_blocking(&self.engine.docker, labels::SCOPE, &self.scope);
         }
     }
 

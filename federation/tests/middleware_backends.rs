@@ -322,19 +322,8 @@ impl Setup {
 }
 
 async fn scope_containers(docker: &Docker, scope: &str) -> Vec<String> {
-    let filters = HashMap::from([(
-        "label".to_string(),
-        vec![format!("{}={scope}", provider_docker::labels::SCOPE)],
-    )]);
-    docker
-        .list_containers(Some(
-            ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&filters)
-                .build(),
-        ))
+    test_support::labelled_containers(docker, provider_docker::labels::SCOPE, scope)
         .await
-        .expect("list containers")
         .into_iter()
         .filter_map(|c| c.id)
         .collect()
@@ -342,23 +331,10 @@ async fn scope_containers(docker: &Docker, scope: &str) -> Vec<String> {
 
 impl Drop for Setup {
     fn drop(&mut self) {
-        let docker = self.docker.clone();
-        let scope = self.scope.clone();
-        // Its own thread and runtime: Drop cannot await.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                for id in scope_containers(&docker, &scope).await {
-                    let options = RemoveContainerOptionsBuilder::default().force(true).build();
-                    let _ = docker.remove_container(&id, Some(options)).await;
-                }
-            });
-        })
-        .join();
+        test_support::remove_labelled_blocking(
+            &self.docker,
+            provider_docker::labels::SCOPE,
+            &self.scope,
+        );
     }
 }

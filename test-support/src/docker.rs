@@ -326,6 +326,49 @@ fn unescape_mount_path(raw: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Every container (any state) carrying the label `key=value`.
+pub async fn labelled_containers(
+    docker: &Docker,
+    key: &str,
+    value: &str,
+) -> Vec<bollard::models::ContainerSummary> {
+    let filters =
+        std::collections::HashMap::from([("label".to_string(), vec![format!("{key}={value}")])]);
+    docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .expect("list containers")
+}
+
+/// Removes (forced) every container carrying the label `key=value`, from a thread with its own
+/// runtime, and returns when done: for `Drop` impls, which cannot await and may run while the
+/// test's runtime shuts down.
+pub fn remove_labelled_blocking(docker: &Docker, key: &str, value: &str) {
+    let (docker, key, value) = (docker.clone(), key.to_string(), value.to_string());
+    let _ = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async {
+            for container in labelled_containers(&docker, &key, &value).await {
+                if let Some(id) = container.id {
+                    let options = RemoveContainerOptionsBuilder::default().force(true).build();
+                    let _ = docker.remove_container(&id, Some(options)).await;
+                }
+            }
+        });
+    })
+    .join();
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -59,5 +59,5 @@ pub mod pypi;
 mod registry;
 pub mod sandbox;
 
-pub use docker::{DockerEngine, docker_engine};
+pub use docker::{DockerEngine, docker_engine, labelled_containers, remove_labelled_blocking};
 pub use registry::Registry;

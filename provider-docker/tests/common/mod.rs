@@ -3,12 +3,10 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bollard::Docker;
-use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 use faas_provider::{Body, FunctionDeployment, FunctionRef, FunctionStatus, Provider};
 use http_body_util::BodyExt;
 use provider_docker::{DockerConfig, DockerProvider, PullPolicy, labels};
@@ -125,48 +123,12 @@ pub async fn scope_containers(
     docker: &Docker,
     scope: &str,
 ) -> Vec<bollard::models::ContainerSummary> {
-    let filters = HashMap::from([(
-        "label".to_string(),
-        vec![format!("{}={scope}", labels::SCOPE)],
-    )]);
-    docker
-        .list_containers(Some(
-            ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .expect("list containers")
+    test_support::labelled_containers(docker, labels::SCOPE, scope).await
 }
 
 impl Drop for TestProvider {
     fn drop(&mut self) {
-        let docker = self.docker().clone();
-        let scope = self.scope.clone();
-        // Runs on its own thread and runtime: Drop cannot await, and the test's runtime may be
-        // shutting down.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                for c in scope_containers(&docker, &scope).await {
-                    if let Some(id) = c.id {
-                        let _ = docker
-                            .remove_container(
-                                &id,
-                                Some(RemoveContainerOptionsBuilder::default().force(true).build()),
-                            )
-                            .await;
-                    }
-                }
-            });
-        })
-        .join();
+        test_support::remove_labelled_blocking(self.docker(), labels::SCOPE, &self.scope);
     }
 }
 
