@@ -1,7 +1,7 @@
 //! Zip packages through the Lambda API without Docker: the refusals (other runtimes, no
 //! `lambda_import_registry`, a backend of kind `lambda`, a zip without `bootstrap`) and an
 //! import into a real registry deployed on a memory backend (the image in the registry, the
-//! function's configuration saying Zip and its runtime).
+//! function's configuration saying Zip and its runtime), and the same through boto3.
 
 #[path = "common/lambda_api.rs"]
 mod harness;
@@ -274,4 +274,92 @@ async fn a_zip_is_imported_to_the_registry_and_deployed_as_its_image() {
         .await
         .unwrap();
     assert_eq!(tags.status(), 404, "nothing was pushed for the taken name");
+}
+
+/// boto3 (a client written elsewhere) creating and updating a function from a zip.
+const BOTO3_ZIP_SCRIPT: &str = r##"
+import io, json, sys, zipfile
+import boto3
+from botocore.config import Config
+
+def zipped(extra):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o755 << 16
+        z.writestr(info, "#!/bin/sh\n")
+        z.writestr("extra.txt", extra)
+    return buffer.getvalue()
+
+c = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1",
+                 config=Config(retries={"max_attempts": 1}))
+r = c.create_function(FunctionName="py-zip", Role="arn:aws:iam::000000000000:role/r",
+                      Runtime="provided.al2023", Handler="py.handler",
+                      Code={"ZipFile": zipped("1")})
+out = {"type": r["PackageType"], "runtime": r["Runtime"], "handler": r["Handler"]}
+out["image"] = c.get_function(FunctionName="py-zip")["Code"]["ImageUri"]
+c.update_function_code(FunctionName="py-zip", ZipFile=zipped("2"))
+out["updated"] = c.get_function(FunctionName="py-zip")["Code"]["ImageUri"]
+print(json.dumps(out))
+"##;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_creates_and_updates_a_function_from_a_zip() {
+    let registry = test_support::Registry::start();
+    let api = LambdaApi::start_with(LambdaApiConfig {
+        zip_import: Some(ZipImportConfig {
+            // Any static executable stands in for the entrypoint: the memory backend runs nothing.
+            entrypoint: Some(test_support::assets::busybox().to_path_buf()),
+            insecure: true,
+            ..ZipImportConfig::new(format!("{}/lambda", registry.host()))
+        }),
+        ..Default::default()
+    })
+    .await;
+    let url = api.url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        test_support::boto3::run(
+            BOTO3_ZIP_SCRIPT,
+            &[&url],
+            &[
+                ("AWS_ACCESS_KEY_ID", "x"),
+                ("AWS_SECRET_ACCESS_KEY", "x"),
+                ("AWS_DEFAULT_REGION", "us-east-1"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "boto3 script failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let out: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (&out["type"], &out["runtime"], &out["handler"]),
+        (
+            &json!("Zip"),
+            &json!("provided.al2023"),
+            &json!("py.handler")
+        )
+    );
+    let prefix = format!("{}/lambda/py-zip:zip-", registry.host());
+    let (image, updated) = (
+        out["image"].as_str().unwrap(),
+        out["updated"].as_str().unwrap(),
+    );
+    assert!(image.starts_with(&prefix), "{image}");
+    assert!(
+        updated.starts_with(&prefix) && updated != image,
+        "{updated}"
+    );
+    let deployed = api
+        .local
+        .get(&faas_provider::FunctionRef::new("py-zip", "openfaas-fn"))
+        .await
+        .unwrap();
+    assert_eq!(deployed.image, updated);
+    assert_eq!(deployed.env_vars["_HANDLER"], "py.handler");
 }
