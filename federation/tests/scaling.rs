@@ -25,6 +25,9 @@ struct Counting {
     scales: AtomicU64,
     gets: AtomicU64,
     refuse: bool,
+    /// How long a scale to zero goes on after the status says 0 (docker's stopping
+    /// containers).
+    stopping: Duration,
 }
 
 impl Counting {
@@ -34,6 +37,7 @@ impl Counting {
             scales: AtomicU64::new(0),
             gets: AtomicU64::new(0),
             refuse: false,
+            stopping: Duration::ZERO,
         })
     }
 }
@@ -73,7 +77,11 @@ impl Provider for Counting {
         if self.refuse {
             return Err(ProviderError::Throttled("scale refused by the test".into()));
         }
-        self.inner.scale(function, replicas).await
+        self.inner.scale(function, replicas).await?;
+        if replicas == 0 {
+            tokio::time::sleep(self.stopping).await;
+        }
+        Ok(())
     }
     async fn invoke(
         &self,
@@ -247,6 +255,7 @@ async fn a_refused_scale_answers_the_backends_error() {
         scales: AtomicU64::new(0),
         gets: AtomicU64::new(0),
         refuse: true,
+        stopping: Duration::ZERO,
     });
     let scaler = Scaler::new(memory.clone(), fast());
     scaler.deploy(spec("refused", &[])).await.unwrap();
@@ -372,6 +381,54 @@ async fn the_idler_scales_to_zero_and_the_next_call_wakes_it() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert!(status(&*memory, "sleeper").await.available_replicas >= 1);
+}
+
+/// A call that comes while the idler's scale to zero is still going on (the status already says
+/// 0, the backend is stopping the replica) does not trust the replica the autoscaler saw just
+/// before: it waits for the idler and wakes the function.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_during_the_idlers_scale_to_zero_wakes_the_function() {
+    let memory = Arc::new(Counting {
+        inner: Arc::new(MemoryProvider::new()),
+        scales: AtomicU64::new(0),
+        gets: AtomicU64::new(0),
+        refuse: false,
+        stopping: Duration::from_secs(1),
+    });
+    let scaler = Arc::new(Scaler::new(memory.clone(), fast()));
+    let _loop = scaler.spawn();
+    scaler
+        .deploy(spec(
+            "sleeper",
+            &[(LABEL_ZERO, "true"), (LABEL_ZERO_DURATION, "300ms")],
+        ))
+        .await
+        .unwrap();
+    until(
+        Duration::from_secs(20),
+        "the idler's scale to 0",
+        || async {
+            memory
+                .inner
+                .get(&function("sleeper"))
+                .await
+                .unwrap()
+                .replicas
+                == 0
+        },
+    )
+    .await;
+    assert_eq!(
+        memory.scales.load(Ordering::SeqCst),
+        1,
+        "the call comes while the idler's scale is going on"
+    );
+    let response = scaler
+        .invoke(&function("sleeper"), request())
+        .await
+        .expect("the call wakes the function");
+    assert_eq!(response.status(), 200);
+    assert_eq!(memory.scales.load(Ordering::SeqCst), 2, "idled, then woken");
 }
 
 #[tokio::test]

@@ -94,11 +94,26 @@ impl Default for ScalingConfig {
 /// The capabilities of the backend that owns a function.
 pub type OwnerCapabilities = Arc<dyn Fn(&FunctionRef) -> Capabilities + Send + Sync>;
 
-/// What the scaler last saw of a function.
+/// What the scaler last saw of a function, and how many times what it saw was made stale.
+#[derive(Debug, Default)]
+struct Sight {
+    seen: Option<Seen>,
+    /// Counts the changes (scales, updates, calls answered "no endpoints") that make a
+    /// status read started before them stale.
+    changes: u64,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Seen {
     available: u64,
     at: Instant,
+}
+
+/// A status read by a call, and the change count it was read after.
+#[derive(Debug)]
+struct Fresh {
+    status: FunctionStatus,
+    changes: u64,
 }
 
 /// One function's counters and state.
@@ -109,7 +124,7 @@ struct Entry {
     in_flight: AtomicU64,
     started: AtomicU64,
     last_invoked: Mutex<Instant>,
-    seen: Mutex<Option<Seen>>,
+    sight: Mutex<Sight>,
     /// Serialises wake-ups (and idling) of this function.
     wake: tokio::sync::Mutex<()>,
     sampler: Mutex<Sampler>,
@@ -129,7 +144,7 @@ impl Entry {
             in_flight: AtomicU64::new(0),
             started: AtomicU64::new(0),
             last_invoked: Mutex::new(now),
-            seen: Mutex::new(None),
+            sight: Mutex::default(),
             wake: tokio::sync::Mutex::new(()),
             sampler: Mutex::new(Sampler {
                 tracker: Tracker::new(now),
@@ -139,20 +154,38 @@ impl Entry {
         }
     }
 
-    fn see(&self, available: u64) {
-        *lock(&self.seen) = Some(Seen {
-            available,
-            at: Instant::now(),
-        });
+    /// The change count: read it before asking a status, hand it to [`Self::see_as_of`].
+    fn changes(&self) -> u64 {
+        lock(&self.sight).changes
     }
 
+    /// Keeps `available`, read from a status asked after the count was `changes`, unless the
+    /// function changed meanwhile: a read that started before the idler scaled to zero must
+    /// not tell the next call that a replica is ready. True when kept.
+    fn see_as_of(&self, changes: u64, available: u64) -> bool {
+        let mut sight = lock(&self.sight);
+        let current = sight.changes == changes;
+        if current {
+            sight.seen = Some(Seen {
+                available,
+                at: Instant::now(),
+            });
+        }
+        current
+    }
+
+    /// Forgets what was seen, and makes every status read started before now stale.
     fn forget_seen(&self) {
-        *lock(&self.seen) = None;
+        let mut sight = lock(&self.sight);
+        sight.seen = None;
+        sight.changes += 1;
     }
 
     /// True when a ready replica was seen recently enough to forward without asking.
     fn ready_recently(&self) -> bool {
-        lock(&self.seen).is_some_and(|seen| seen.available > 0 && seen.at.elapsed() < SEEN_TTL)
+        lock(&self.sight)
+            .seen
+            .is_some_and(|seen| seen.available > 0 && seen.at.elapsed() < SEEN_TTL)
     }
 }
 
@@ -281,7 +314,7 @@ impl Scaler {
     /// The entry of a function the backends know (asking them once: the status they gave is
     /// returned too), or `None` for an unknown one, which is then invoked as is so the backend
     /// gives its own answer.
-    async fn known(&self, function: &FunctionRef) -> Option<(Arc<Entry>, Option<FunctionStatus>)> {
+    async fn known(&self, function: &FunctionRef) -> Option<(Arc<Entry>, Option<Fresh>)> {
         if let Some(entry) = self.entry(function) {
             return Some((entry, None));
         }
@@ -289,19 +322,24 @@ impl Scaler {
         let status = self.inner.get(function).await.ok()?;
         timed("scaler: status read", asked);
         let entry = self.insert(function);
-        entry.see(status.available_replicas);
+        // Read before the entry existed, so as of a new entry's count (0): stale if the idler
+        // created the entry and scaled meanwhile.
+        let changes = 0;
+        if !entry.see_as_of(changes, status.available_replicas) {
+            return Some((entry, None));
+        }
         self.metrics.replicas(&entry.label, status.replicas);
-        Some((entry, Some(status)))
+        Some((entry, Some(Fresh { status, changes })))
     }
 
     /// Makes sure a function at zero has a ready replica before it is invoked. `fresh` is a
     /// status just read by this call: used instead of asking again unless another wake-up had
-    /// to be waited for.
+    /// to be waited for or the function changed since.
     async fn wake(
         &self,
         function: &FunctionRef,
         entry: &Entry,
-        fresh: Option<FunctionStatus>,
+        fresh: Option<Fresh>,
     ) -> Result<()> {
         if entry.ready_recently() {
             return Ok(());
@@ -313,13 +351,14 @@ impl Scaler {
         if entry.ready_recently() {
             return Ok(());
         }
-        let status = match fresh {
-            Some(status) => status,
+        let status = match fresh.filter(|fresh| fresh.changes == entry.changes()) {
+            Some(fresh) => fresh.status,
             None => {
+                let changes = entry.changes();
                 let asked = Instant::now();
                 let status = self.inner.get(function).await?;
                 timed("scaler: status read", asked);
-                entry.see(status.available_replicas);
+                entry.see_as_of(changes, status.available_replicas);
                 status
             }
         };
@@ -337,6 +376,7 @@ impl Scaler {
             .max_replicas
             .map_or(policy.floor(), |cap| policy.floor().min(cap.max(1)));
         let began = Instant::now();
+        let changes = entry.changes();
         let timeout = self.config.scale_from_zero_timeout;
         let too_late = |waited: Duration| {
             entry.forget_seen();
@@ -389,7 +429,7 @@ impl Scaler {
             pause = (pause * 2).min(WAKE_POLL_MAX);
         }
         timed("scaler: readiness after the scale", waiting);
-        entry.see(1);
+        entry.see_as_of(changes, 1);
         tracing::info!(function = %function, replicas, elapsed_ms = began.elapsed().as_millis() as u64, "scaled from zero");
         Ok(())
     }
@@ -408,6 +448,7 @@ impl Scaler {
     }
 
     async fn autoscale_one(&self, function: &FunctionRef, entry: &Entry) {
+        let changes = entry.changes();
         let status = match self.inner.get(function).await {
             Ok(status) => status,
             Err(ProviderError::NotFound { .. }) => {
@@ -419,7 +460,7 @@ impl Scaler {
                 return;
             }
         };
-        entry.see(status.available_replicas);
+        entry.see_as_of(changes, status.available_replicas);
         self.metrics.replicas(&entry.label, status.replicas);
         let policy = match Policy::from_labels(status.labels.as_ref()) {
             Ok(policy) => policy,
@@ -472,7 +513,7 @@ impl Scaler {
             Ok(()) => {
                 tracing::info!(function = %function, from = status.replicas, to = replicas, reason, "autoscaled");
                 self.metrics.scaled(&entry.label, reason, replicas);
-                entry.see(status.available_replicas.min(replicas));
+                entry.see_as_of(changes, status.available_replicas.min(replicas));
             }
             Err(error) => {
                 tracing::warn!(function = %function, %error, replicas, "autoscaler: scale refused");
@@ -511,15 +552,22 @@ impl Scaler {
                     continue;
                 }
                 let _no_wake_meanwhile = entry.wake.lock().await;
-                if entry.in_flight.load(Ordering::Relaxed) > 0 {
+                // From here a call does not trust an earlier sight of a ready replica: it waits
+                // for this lock and reads the status again. One that already trusted it is in
+                // flight (counted before it looked), so the function is left alone.
+                entry.forget_seen();
+                let idle_for = lock(&entry.last_invoked).elapsed();
+                if idle_for < policy.zero_duration || entry.in_flight.load(Ordering::SeqCst) > 0 {
                     continue;
                 }
-                match self.inner.scale(&function, 0).await {
+                let scaled = self.inner.scale(&function, 0).await;
+                // Status reads started while it scaled are stale too.
+                entry.forget_seen();
+                match scaled {
                     Ok(()) => {
                         tracing::info!(function = %function, idle_s = idle_for.as_secs(), "idled to zero");
                         self.metrics.scaled(&entry.label, "idle", 0);
                         self.metrics.replicas(&entry.label, 0);
-                        entry.see(0);
                     }
                     Err(error) => {
                         tracing::warn!(function = %function, %error, "idler: scale to zero refused");
@@ -654,6 +702,11 @@ impl Provider for Scaler {
             return result;
         };
         let began = Instant::now();
+        // Counted before the wake looks for a ready replica, so the idler (which forgets what
+        // was seen, then reads this count) either leaves the function alone or makes the wake
+        // read the status again.
+        entry.in_flight.fetch_add(1, Ordering::SeqCst);
+        let _in_flight = InFlight(&entry.in_flight);
         if self.config.scale_from_zero {
             if let Err(error) = self.wake(function, &entry, fresh).await {
                 self.metrics.started(&entry.label);
@@ -666,8 +719,6 @@ impl Provider for Scaler {
             }
         }
         entry.started.fetch_add(1, Ordering::Relaxed);
-        entry.in_flight.fetch_add(1, Ordering::Relaxed);
-        let _in_flight = InFlight(&entry.in_flight);
         *lock(&entry.last_invoked) = Instant::now();
         self.metrics.started(&entry.label);
         let result = self.inner.invoke(function, request).await;
