@@ -11,11 +11,9 @@
 //! Runs with the federation's `docker` and `lambda` features (a `[[test]]` with
 //! `required-features`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bollard::Docker;
-use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 use faas_provider::{Body, FunctionDeployment, FunctionRef, Provider};
 use federation::{FederatedProvider, FederationConfig, GATEWAY_ANNOTATION};
 use http_body_util::BodyExt;
