@@ -7,7 +7,9 @@
 //!   first accept to the last call run (read from the function's invocation count); then the
 //!   accept latency alone: `--latency-calls` accepts sent one at a time on one connection (the
 //!   worker still running them), as a client sees it when the server is not saturated. Under
-//!   saturation a closed loop's p50 is about connections ÷ rate, a throughput figure.
+//!   saturation a closed loop's p50 is about connections ÷ rate, a throughput figure. The
+//!   share of calls already run when the last one was accepted tells whether the worker or
+//!   the accepting bounds the rate.
 //!
 //! Every mode runs at each of `--concurrency` (default 16 and 128 connections): a synchronous
 //! call on these 2 cores is CPU-bound at 16 already, while an accept waits for JetStream to
@@ -85,6 +87,9 @@ struct Outcome {
     alone: Option<(Duration, Duration)>,
     /// JetStream: calls per stored message under load (group commit).
     per_message: Option<f64>,
+    /// Async: the share of the calls already run when the last one was accepted (near 1: the
+    /// worker keeps up and accepting is what bounds the rate).
+    ran_by_last_accept: Option<f64>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -196,6 +201,7 @@ async fn measure_sync(
         accept_p99: None,
         alone: None,
         per_message: None,
+        ran_by_last_accept: None,
     })
 }
 
@@ -250,6 +256,8 @@ async fn measure_async(
         202,
     )
     .await?;
+    let ran_by_last_accept =
+        (invocations(&provider).await? - warm as u64) as f64 / args.calls as f64;
     let deadline = Instant::now() + Duration::from_secs(300);
     while invocations(&provider).await? < target {
         anyhow::ensure!(
@@ -293,6 +301,7 @@ async fn measure_async(
         accept_p99: Some(percentile(&accepts, 0.99)),
         alone: Some((percentile(&alone, 0.50), percentile(&alone, 0.99))),
         per_message,
+        ran_by_last_accept: Some(ran_by_last_accept),
     })
 }
 
@@ -408,6 +417,7 @@ async fn measure_plain(
         accept_p99: None,
         alone: None,
         per_message: None,
+        ran_by_last_accept: None,
     })
 }
 
@@ -466,9 +476,9 @@ fn print(args: &Args, outcomes: &[Outcome]) {
         }
     );
     println!(
-        "| mode | conns | calls/s (accept → run) | × sync, same conns | accept p50 / p99 under load | accept p50 / p99, one at a time | calls per message |"
+        "| mode | conns | calls/s (accept → run) | × sync, same conns | accept p50 / p99 under load | accept p50 / p99, one at a time | calls per message | run by the last accept |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let micros =
         |d: Option<Duration>| d.map_or("-".to_string(), |d| format!("{} µs", d.as_micros()));
     for outcome in outcomes {
@@ -477,7 +487,7 @@ fn print(args: &Args, outcomes: &[Outcome]) {
             .find(|other| other.mode == "sync" && other.concurrency == outcome.concurrency)
             .map(|sync| sync.rate);
         println!(
-            "| {} | {} | {:.0} | {} | {} / {} | {} / {} | {} |",
+            "| {} | {} | {:.0} | {} | {} / {} | {} / {} | {} | {} |",
             outcome.mode,
             outcome.concurrency,
             outcome.rate,
@@ -492,6 +502,9 @@ fn print(args: &Args, outcomes: &[Outcome]) {
             outcome
                 .per_message
                 .map_or("-".to_string(), |calls| format!("{calls:.1}")),
+            outcome
+                .ran_by_last_accept
+                .map_or("-".to_string(), |ran| format!("{:.0} %", ran * 100.0)),
         );
     }
     // Throughput is the rate at saturation: each mode's best over the concurrencies run.
