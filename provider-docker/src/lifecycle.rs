@@ -329,7 +329,15 @@ impl Inner {
     }
 
     pub(crate) async fn delete(&self, function: &FunctionRef) -> Result<()> {
-        let _lock = self.lock(function).await;
+        let lock = self.lock(function).await;
+        let deleted = self.delete_locked(function).await;
+        drop(lock);
+        // Deleted or never there: no view of it is kept (names deleted would pile up).
+        self.recent.forget(function);
+        deleted
+    }
+
+    async fn delete_locked(&self, function: &FunctionRef) -> Result<()> {
         let view = self
             .engine
             .view(function)

@@ -6,6 +6,10 @@
 //! mutation counts as a change when it takes the function's lock and again when it lets it
 //! go) and it is at most [`REUSE_WITHIN`] old: as fresh as the list a mutation makes itself,
 //! give or take a status read.
+//!
+//! Only functions a status read found have a slot, and a deleted function's slot goes: the
+//! marks come from one counter, and a function without a slot is as of the counter's value,
+//! so a change to it (or a delete) still makes the views listed before it stale.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,7 +27,8 @@ pub(crate) const REUSE_WITHIN: Duration = Duration::from_millis(500);
 #[derive(Debug, Default)]
 pub(crate) struct RecentViews {
     slots: Mutex<HashMap<FunctionRef, Slot>>,
-    next_mark: AtomicU64,
+    /// The last mark handed out: a change of any function counts it up.
+    last_mark: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -46,12 +51,20 @@ impl RecentViews {
 
     /// The mark of `function`'s last change: read it before listing, hand it to [`Self::keep`].
     pub(crate) fn mark(&self, function: &FunctionRef) -> u64 {
-        self.slots().get(function).map_or(0, |slot| slot.mark)
+        let slots = self.slots();
+        slots
+            .get(function)
+            .map_or_else(|| self.last_mark.load(Ordering::SeqCst), |slot| slot.mark)
     }
 
     /// Keeps `view`, listed after reading `mark`, for the next mutation.
     pub(crate) fn keep(&self, function: &FunctionRef, mark: u64, view: FunctionView) {
-        self.slots().entry(function.clone()).or_default().listed = Some(Listed {
+        let mut slots = self.slots();
+        let slot = slots.entry(function.clone()).or_insert_with(|| Slot {
+            mark: self.last_mark.load(Ordering::SeqCst),
+            listed: None,
+        });
+        slot.listed = Some(Listed {
             view,
             mark,
             at: Instant::now(),
@@ -69,11 +82,25 @@ impl RecentViews {
 
     /// Records a change of `function` (views listed before it are never handed over).
     pub(crate) fn changed(&self, function: &FunctionRef) {
-        let mark = self.next_mark.fetch_add(1, Ordering::Relaxed) + 1;
         let mut slots = self.slots();
-        let slot = slots.entry(function.clone()).or_default();
-        slot.mark = mark;
-        slot.listed = None;
+        let mark = self.last_mark.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(slot) = slots.get_mut(function) {
+            slot.mark = mark;
+            slot.listed = None;
+        }
+    }
+
+    /// `function` was deleted (or never existed): its slot goes, and the views listed before
+    /// are stale.
+    pub(crate) fn forget(&self, function: &FunctionRef) {
+        let mut slots = self.slots();
+        self.last_mark.fetch_add(1, Ordering::SeqCst);
+        slots.remove(function);
+    }
+
+    #[cfg(test)]
+    fn slot_count(&self) -> usize {
+        self.slots().len()
     }
 }
 
@@ -124,6 +151,36 @@ mod tests {
         let mark = recent.mark(&f());
         recent.keep(&f(), mark, view());
         recent.changed(&other);
+        assert!(recent.take(&f()).is_some());
+    }
+
+    #[test]
+    fn deleted_functions_leave_no_slot_and_their_old_views_stay_stale() {
+        let recent = RecentViews::default();
+        // Mutations of a function no read found leave nothing behind.
+        recent.changed(&f());
+        recent.changed(&f());
+        assert_eq!(recent.slot_count(), 0);
+
+        let mark = recent.mark(&f());
+        recent.keep(&f(), mark, view());
+        assert_eq!(recent.slot_count(), 1);
+        // Listed before the delete, kept after it: never handed over.
+        let before = recent.mark(&f());
+        recent.changed(&f());
+        recent.forget(&f());
+        assert_eq!(recent.slot_count(), 0);
+        recent.keep(&f(), before, view());
+        assert!(recent.take(&f()).is_none());
+        // A change of a function without a slot makes a view listed before it stale too.
+        recent.forget(&f());
+        let before = recent.mark(&f());
+        recent.changed(&f());
+        recent.keep(&f(), before, view());
+        assert!(recent.take(&f()).is_none());
+        // Listed after: handed over.
+        let after = recent.mark(&f());
+        recent.keep(&f(), after, view());
         assert!(recent.take(&f()).is_some());
     }
 
