@@ -350,11 +350,11 @@ async fn min_equal_to_max_is_never_autoscaled() {
     assert_eq!(status(&*memory, "pinned").await.replicas, 2);
 }
 
-#[tokio::test]
-async fn the_idler_scales_to_zero_and_the_next_call_wakes_it() {
-    let memory = Counting::new(MemoryProvider::new());
-    let scaler = Arc::new(Scaler::new(memory.clone(), fast()));
-    let _loop = scaler.spawn();
+/// A scaler over `memory` with its loop running and `sleeper` deployed: idled to zero after
+/// 300 ms without calls.
+async fn with_sleeper(memory: Arc<Counting>) -> (Arc<Scaler>, tokio::task::JoinHandle<()>) {
+    let scaler = Arc::new(Scaler::new(memory, fast()));
+    let running = scaler.spawn();
     scaler
         .deploy(spec(
             "sleeper",
@@ -362,6 +362,13 @@ async fn the_idler_scales_to_zero_and_the_next_call_wakes_it() {
         ))
         .await
         .unwrap();
+    (scaler, running)
+}
+
+#[tokio::test]
+async fn the_idler_scales_to_zero_and_the_next_call_wakes_it() {
+    let memory = Counting::new(MemoryProvider::new());
+    let (scaler, _loop) = with_sleeper(memory.clone()).await;
     scaler
         .deploy(spec("awake", &[(LABEL_ZERO_DURATION, "300ms")]))
         .await
@@ -395,15 +402,7 @@ async fn a_call_during_the_idlers_scale_to_zero_wakes_the_function() {
         refuse: false,
         stopping: Duration::from_secs(1),
     });
-    let scaler = Arc::new(Scaler::new(memory.clone(), fast()));
-    let _loop = scaler.spawn();
-    scaler
-        .deploy(spec(
-            "sleeper",
-            &[(LABEL_ZERO, "true"), (LABEL_ZERO_DURATION, "300ms")],
-        ))
-        .await
-        .unwrap();
+    let (scaler, _loop) = with_sleeper(memory.clone()).await;
     until(
         Duration::from_secs(20),
         "the idler's scale to 0",
