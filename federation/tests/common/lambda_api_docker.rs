@@ -11,12 +11,10 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 use faas_provider::Provider;
 use provider_docker::{DockerConfig, DockerProvider, PullPolicy, labels};
 use test_support::images::{ECHO, ECHO_REQUEST, FAIL, FAIL_MESSAGE};
@@ -64,39 +62,7 @@ struct Scope {
 
 impl Drop for Scope {
     fn drop(&mut self) {
-        let docker = self.docker.clone();
-        let scope = self.scope.clone();
-        // A thread and runtime of its own: Drop cannot await, and the test's runtime may be
-        // shutting down.
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async {
-                let filters = HashMap::from([(
-                    "label".to_string(),
-                    vec![format!("{}={scope}", labels::SCOPE)],
-                )]);
-                let options = ListContainersOptionsBuilder::default()
-                    .all(true)
-                    .filters(&filters)
-                    .build();
-                for container in docker
-                    .list_containers(Some(options))
-                    .await
-                    .unwrap_or_default()
-                {
-                    if let Some(id) = container.id {
-                        let force = RemoveContainerOptionsBuilder::default().force(true).build();
-                        let _ = docker.remove_container(&id, Some(force)).await;
-                    }
-                }
-            });
-        })
-        .join();
+        test_support::remove_labelled_blocking(&self.docker, labels::SCOPE, &self.scope);
     }
 }
 
