@@ -42,7 +42,7 @@ pub enum StartError {
     },
 }
 
-/// A started federation; its background tasks stop when it is dropped.
+/// A started federation; it stops taking work when it is dropped (see its `Drop`).
 pub struct Runtime {
     /// The backends, routed by annotation.
     pub federation: Arc<FederatedProvider>,
@@ -68,7 +68,14 @@ impl std::fmt::Debug for Runtime {
 }
 
 impl Drop for Runtime {
+    /// Stops the background tasks, closes the queue and unbinds the triggers, so that nothing
+    /// of this instance takes work any more even while its routes are still served (an
+    /// accept then answers 503): calls and messages already taken run to the end.
     fn drop(&mut self) {
+        self.queue.close();
+        if let Some(triggers) = &self.triggers {
+            triggers.stop();
+        }
         for task in &self.tasks {
             task.abort();
         }

@@ -21,7 +21,7 @@ use faas_provider::{Body, FunctionRef, Provider};
 use futures::StreamExt;
 use http::{HeaderName, HeaderValue};
 use http_body_util::BodyExt;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, watch};
 
 use crate::queue::QueueMetrics;
 
@@ -72,6 +72,8 @@ pub struct Triggers {
     changed: Notify,
     metrics: QueueMetrics,
     inflight: Arc<Semaphore>,
+    /// True once [`Triggers::stop`] ran.
+    stopped: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Triggers {
@@ -106,7 +108,19 @@ impl Triggers {
             bindings: tokio::sync::Mutex::new(HashMap::new()),
             changed: Notify::new(),
             metrics,
+            stopped: watch::Sender::new(false),
         })
+    }
+
+    /// Unsubscribes from every subject and binds none from now on (the `Runtime` stopped);
+    /// messages already taken still run. With the routes still served, deploys no longer bind.
+    pub fn stop(&self) {
+        self.stopped.send_replace(true);
+        if let Ok(mut bindings) = self.bindings.try_lock() {
+            for (_, binding) in bindings.drain() {
+                binding.task.abort();
+            }
+        }
     }
 
     /// Asks for the bindings to be recomputed now (after a deploy, update or delete).
@@ -173,6 +187,9 @@ impl Triggers {
 
     /// Brings the subscriptions in line with the functions' annotations.
     pub async fn refresh(&self) {
+        if *self.stopped.borrow() {
+            return;
+        }
         let Some(wanted) = self.wanted().await else {
             tracing::debug!("triggers: functions unavailable; bindings kept");
             return;
@@ -212,6 +229,7 @@ impl Triggers {
             };
             tracing::info!(subject, ?functions, "trigger bound");
             let functions = Arc::new(RwLock::new(functions));
+            // A binding made while `stop` runs (it could not take the lock) ends at once.
             let task = tokio::spawn(serve(
                 subscriber,
                 Arc::from(subject.as_str()),
@@ -222,6 +240,7 @@ impl Triggers {
                     metrics: self.metrics.clone(),
                     inflight: self.inflight.clone(),
                 },
+                self.stopped.subscribe(),
             ));
             bindings.insert(subject, Binding { functions, task });
         }
@@ -249,8 +268,15 @@ async fn serve(
     subject: Arc<str>,
     functions: Arc<RwLock<Vec<FunctionRef>>>,
     dispatch: Dispatch,
+    mut stopped: watch::Receiver<bool>,
 ) {
-    while let Some(message) = subscriber.next().await {
+    loop {
+        let message = tokio::select! {
+            biased;
+            _ = stopped.wait_for(|stopped| *stopped) => return,
+            message = subscriber.next() => message,
+        };
+        let Some(message) = message else { return };
         let Ok(permit) = dispatch.inflight.clone().acquire_owned().await else {
             return;
         };

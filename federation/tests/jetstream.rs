@@ -2,10 +2,12 @@
 //! survive a killed federation and a restarted NATS server (every one runs at least once), and
 //! two federation instances on one stream run every call once. At the queue's level: calls
 //! accepted together share one stored message, acknowledged only once all of them settled, and
-//! a retried call comes back alone with its next attempt number, not before its backoff.
+//! a retried call comes back alone with its next attempt number, not before its backoff. A
+//! stopped `Runtime` whose routes are still served takes no more work.
 
 #[path = "common/async_support.rs"]
 mod async_support;
+mod common;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -312,4 +314,116 @@ async fn a_retried_call_comes_back_alone_with_its_next_attempt_after_its_backoff
     until_held(&nats, 0).await;
     // The first message and the two retries, each alone.
     assert_eq!(stream_state(&nats).await.0, 3);
+}
+
+/// A federation whose `Runtime` was dropped while its routes are still served (an embedder
+/// restarting it inside one process) takes no more work: an accept answers 503, its pull
+/// subscription goes (so another instance runs every new call now, not after the 60 s ack wait
+/// of calls the old one would pull and never run), and its triggers unsubscribe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_runtime_leaves_new_calls_and_messages_to_the_running_instances() {
+    use faas_provider::FunctionRef;
+    use federation::FederationConfig;
+    use federation::config::NatsConfig;
+    use federation::triggers::TriggerConfig;
+
+    let nats = NatsServer::start();
+    let mut config = FederationConfig::default();
+    config.settings.nats = Some(NatsConfig {
+        jetstream: JetStreamSettings {
+            ack_wait: Duration::from_secs(60),
+            ..JetStreamSettings::new(nats.url())
+        },
+        triggers: TriggerConfig::default(),
+    });
+    let client = common::client();
+    let echo = FunctionRef::new("echo", common::NS);
+    let deploy = |url: String| {
+        let client = client.clone();
+        async move {
+            let spec = serde_json::json!({
+                "service": "echo", "image": "example/echo:1", "annotations": {"topic": "orders"}
+            });
+            let response = client
+                .post(format!("{url}/system/functions"))
+                .json(&spec)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 202);
+        }
+    };
+    let accept = |url: String| {
+        let client = client.clone();
+        async move {
+            client
+                .post(format!("{url}/async-function/echo"))
+                .body("call")
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let runs = |runtime: &federation::Runtime| {
+        let provider = runtime.provider();
+        let echo = echo.clone();
+        async move { provider.get(&echo).await.unwrap().invocation_count as u64 }
+    };
+    let nats_client = async_nats::connect(nats.url()).await.unwrap();
+
+    // The old instance works: it pulls (one call ran) and answers on its subject.
+    let (old_url, old) = common::serve_runtime(&config).await;
+    deploy(old_url.clone()).await;
+    assert_eq!(accept(old_url.clone()).await, 202);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while runs(&old).await < 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the old instance ran no call"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let reply = nats_client.request("orders", "ping".into()).await.unwrap();
+    let status = reply
+        .headers
+        .as_ref()
+        .and_then(|headers| headers.get("X-Function-Status"));
+    assert_eq!(status.map(|status| status.as_str()), Some("200"));
+
+    drop(old);
+    assert_eq!(
+        accept(old_url.clone()).await,
+        503,
+        "a stopped queue refuses calls"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match nats_client.request("orders", "ping".into()).await {
+            Err(error) if error.kind() == async_nats::client::RequestErrorKind::NoResponders => {
+                break;
+            }
+            _ => assert!(
+                tokio::time::Instant::now() < deadline,
+                "the stopped instance still answers on its subject"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Every call accepted by the new instance runs there, well within the ack wait.
+    let (new_url, new) = common::serve_runtime(&config).await;
+    deploy(new_url.clone()).await;
+    for _ in 0..20 {
+        assert_eq!(accept(new_url.clone()).await, 202);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while runs(&new).await < 20 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of 20 calls ran: the stopped instance pulled the others",
+            runs(&new).await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{Mutex, mpsc, watch};
 
 use super::{AsyncCall, Delivery, Queue, QueueError, Settle};
 
@@ -16,6 +16,8 @@ pub struct EmbeddedQueue {
     sender: mpsc::Sender<Item>,
     receiver: Mutex<mpsc::Receiver<Item>>,
     capacity: usize,
+    /// True once [`Queue::close`] ran.
+    closed: watch::Sender<bool>,
 }
 
 impl EmbeddedQueue {
@@ -27,6 +29,7 @@ impl EmbeddedQueue {
             sender,
             receiver: Mutex::new(receiver),
             capacity,
+            closed: watch::Sender::new(false),
         }
     }
 }
@@ -38,6 +41,9 @@ impl Queue for EmbeddedQueue {
     }
 
     async fn enqueue(&self, call: &AsyncCall) -> Result<(), QueueError> {
+        if *self.closed.borrow() {
+            return Err(QueueError::Closed);
+        }
         self.sender
             .try_send((call.clone(), 1))
             .map_err(|error| match error {
@@ -49,17 +55,22 @@ impl Queue for EmbeddedQueue {
     }
 
     async fn next(&self) -> Result<Delivery, QueueError> {
-        let (call, attempt) = self
-            .receiver
-            .lock()
-            .await
-            .recv()
-            .await
-            .ok_or(QueueError::Closed)?;
+        let mut closed = self.closed.subscribe();
+        let received = async { self.receiver.lock().await.recv().await };
+        let (call, attempt) = tokio::select! {
+            biased;
+            _ = closed.wait_for(|closed| *closed) => None,
+            received = received => received,
+        }
+        .ok_or(QueueError::Closed)?;
         let settle = EmbeddedSettle {
             sender: self.sender.clone(),
         };
         Ok(Delivery::new(Ok(call), attempt, Box::new(settle)))
+    }
+
+    fn close(&self) {
+        self.closed.send_replace(true);
     }
 }
 
@@ -113,5 +124,22 @@ mod tests {
         let again = queue.next().await.unwrap();
         assert_eq!(again.call.as_ref().unwrap().id, "a");
         assert_eq!(again.attempt, 2);
+    }
+
+    #[tokio::test]
+    async fn a_closed_queue_wakes_its_waiting_worker_and_refuses_calls() {
+        let queue = std::sync::Arc::new(EmbeddedQueue::new(2));
+        let waiting = tokio::spawn({
+            let queue = queue.clone();
+            async move { queue.next().await }
+        });
+        tokio::task::yield_now().await;
+        queue.close();
+        assert!(matches!(waiting.await.unwrap(), Err(QueueError::Closed)));
+        assert!(matches!(
+            queue.enqueue(&call("a")).await,
+            Err(QueueError::Closed)
+        ));
+        assert!(matches!(queue.next().await, Err(QueueError::Closed)));
     }
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, AckKind, consumer, stream};
 use async_trait::async_trait;
 use futures::StreamExt;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard, watch};
 
 use super::batch::{self, Batcher};
 use super::{AsyncCall, Delivery, Queue, QueueError, Settle};
@@ -78,6 +78,8 @@ pub struct JetStreamQueue {
     batcher: Option<Batcher>,
     settings: JetStreamSettings,
     pulling: Mutex<Pulling>,
+    /// True once [`Queue::close`] ran.
+    closed: watch::Sender<bool>,
 }
 
 /// The pull subscription and the calls of the last message not yet handed out.
@@ -85,6 +87,31 @@ pub struct JetStreamQueue {
 struct Pulling {
     messages: Option<consumer::pull::Stream>,
     ready: VecDeque<Delivery>,
+}
+
+impl Pulling {
+    /// Drops the pull subscription (async-nats stops its pull requests) and the calls pulled
+    /// but not handed out: JetStream delivers them again after their ack wait.
+    fn stop(&mut self) {
+        self.messages = None;
+        self.ready.clear();
+    }
+}
+
+/// [`Pulling`] while `next` holds it. Released after the queue was closed (`next` returned, or
+/// the worker's task was aborted while waiting), it stops pulling: `close` cannot take the
+/// lock while `next` holds it.
+struct Held<'a> {
+    pulling: MutexGuard<'a, Pulling>,
+    closed: &'a watch::Sender<bool>,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if *self.closed.borrow() {
+            self.pulling.stop();
+        }
+    }
 }
 
 impl std::fmt::Debug for JetStreamQueue {
@@ -143,6 +170,7 @@ impl JetStreamQueue {
             batcher,
             settings,
             pulling: Mutex::new(Pulling::default()),
+            closed: watch::Sender::new(false),
         };
         queue.consumer().await?;
         Ok(queue)
@@ -183,6 +211,9 @@ impl Queue for JetStreamQueue {
     }
 
     async fn enqueue(&self, call: &AsyncCall) -> Result<(), QueueError> {
+        if *self.closed.borrow() {
+            return Err(QueueError::Closed);
+        }
         // Both return once the PubAck came: the call is accepted only once JetStream stored it.
         if let Some(batcher) = &self.batcher {
             return batcher.publish(call).await;
@@ -197,8 +228,16 @@ impl Queue for JetStreamQueue {
     }
 
     async fn next(&self) -> Result<Delivery, QueueError> {
-        let mut pulling = self.pulling.lock().await;
+        let mut closed = self.closed.subscribe();
+        let mut held = Held {
+            pulling: self.pulling.lock().await,
+            closed: &self.closed,
+        };
+        let pulling = &mut *held.pulling;
         loop {
+            if *closed.borrow() {
+                return Err(QueueError::Closed);
+            }
             if let Some(delivery) = pulling.ready.pop_front() {
                 return Ok(delivery);
             }
@@ -227,7 +266,12 @@ impl Queue for JetStreamQueue {
             let Some(stream) = pulling.messages.as_mut() else {
                 continue;
             };
-            match stream.next().await {
+            let next = tokio::select! {
+                biased;
+                _ = closed.wait_for(|closed| *closed) => continue,
+                next = stream.next() => next,
+            };
+            match next {
                 Some(Ok(message)) => {
                     let deliveries = self.unpack(message).await;
                     pulling.ready.extend(deliveries);
@@ -240,6 +284,13 @@ impl Queue for JetStreamQueue {
                 }
                 None => pulling.messages = None,
             }
+        }
+    }
+
+    fn close(&self) {
+        self.closed.send_replace(true);
+        if let Ok(mut pulling) = self.pulling.try_lock() {
+            pulling.stop();
         }
     }
 }

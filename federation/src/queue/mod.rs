@@ -118,6 +118,12 @@ pub trait Queue: Send + Sync + 'static {
     async fn enqueue(&self, call: &AsyncCall) -> Result<(), QueueError>;
     /// Waits for the next call to run.
     async fn next(&self) -> Result<Delivery, QueueError>;
+    /// Shuts the queue for this instance (its `Runtime` stopped): `enqueue` and `next` answer
+    /// [`QueueError::Closed`] from now on, a waiting `next` returns, and JetStream's pull
+    /// subscription goes, so calls this instance has not started are delivered to the other
+    /// instances (those it had pulled, after their ack wait). Deliveries already handed out
+    /// can still be settled.
+    fn close(&self);
 }
 
 /// A call handed to a worker, settled exactly once with [`Delivery::done`] or
