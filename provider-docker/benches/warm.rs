@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use bench::quantile_ms;
 use bollard::Docker;
 use faas_provider::{Body, FunctionDeployment, FunctionRef, Provider, ProviderError};
 use http_body_util::BodyExt;
@@ -48,17 +49,6 @@ pub struct Report {
     pub stopped: Vec<Duration>,
     /// Create + start.
     pub created: Vec<Duration>,
-}
-
-/// The `q` quantile (nearest rank) of `times`, in milliseconds.
-pub fn quantile_ms(times: &[Duration], q: f64) -> f64 {
-    if times.is_empty() {
-        return f64::NAN;
-    }
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1].as_secs_f64() * 1000.0
 }
 
 impl Report {

@@ -15,6 +15,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use bench::quantile_ms;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use watchdog::{Mode, Watchdog, WatchdogConfig};
@@ -34,17 +35,6 @@ pub struct Settings {
 pub struct Report {
     /// `times[i]`: calls through a watchdog with `COUNTS[i]` middlewares.
     pub times: [Vec<Duration>; 3],
-}
-
-/// The `q` quantile (nearest rank) of `times`, in milliseconds.
-pub fn quantile_ms(times: &[Duration], q: f64) -> f64 {
-    if times.is_empty() {
-        return f64::NAN;
-    }
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1].as_secs_f64() * 1000.0
 }
 
 impl Report {

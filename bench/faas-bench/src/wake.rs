@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use bench::quantile_ms;
 use bollard::Docker;
 use bollard::query_parameters::ListContainersOptionsBuilder;
 use faas_provider::{FunctionDeployment, FunctionRef, Provider, ServerConfig};
@@ -143,17 +144,6 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Timings {
                 .push((op, Duration::from_micros(us)));
         }
     }
-}
-
-/// The `q` quantile (nearest rank) of `times`, in milliseconds.
-pub fn quantile_ms(times: &[Duration], q: f64) -> f64 {
-    if times.is_empty() {
-        return f64::NAN;
-    }
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1].as_secs_f64() * 1000.0
 }
 
 impl WakeReport {
