@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_support::{Functions, until};
+use async_support::{Functions, until, until_async};
 use faas_provider::{Provider, ServerConfig};
 use federation::queue::{
     AsyncCall, AsyncConfig, Delivery, JetStreamQueue, JetStreamSettings, Queue, QueueMetrics,
@@ -82,6 +82,9 @@ impl Drop for Instance {
         self.kill();
     }
 }
+
+/// How long a wait for work to happen may take.
+const LONG: Duration = Duration::from_secs(20);
 
 fn settings(nats: &NatsServer) -> JetStreamSettings {
     JetStreamSettings {
@@ -341,9 +344,8 @@ async fn a_stopped_runtime_leaves_new_calls_and_messages_to_the_running_instance
     let deploy = |url: String| {
         let client = client.clone();
         async move {
-            let spec = serde_json::json!({
-                "service": "echo", "image": "example/echo:1", "annotations": {"topic": "orders"}
-            });
+            let mut spec = common::spec("echo", None);
+            spec.annotations = Some([("topic".to_string(), "orders".to_string())].into());
             let response = client
                 .post(format!("{url}/system/functions"))
                 .json(&spec)
@@ -376,14 +378,10 @@ async fn a_stopped_runtime_leaves_new_calls_and_messages_to_the_running_instance
     let (old_url, old) = common::serve_runtime(&config).await;
     deploy(old_url.clone()).await;
     assert_eq!(accept(old_url.clone()).await, 202);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while runs(&old).await < 1 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the old instance ran no call"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_async(LONG, "the old instance runs a call", || async {
+        runs(&old).await >= 1
+    })
+    .await;
     let reply = nats_client.request("orders", "ping".into()).await.unwrap();
     let status = reply
         .headers
@@ -397,19 +395,17 @@ async fn a_stopped_runtime_leaves_new_calls_and_messages_to_the_running_instance
         503,
         "a stopped queue refuses calls"
     );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        match nats_client.request("orders", "ping".into()).await {
-            Err(error) if error.kind() == async_nats::client::RequestErrorKind::NoResponders => {
-                break;
-            }
-            _ => assert!(
-                tokio::time::Instant::now() < deadline,
-                "the stopped instance still answers on its subject"
-            ),
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_async(
+        LONG,
+        "no responder left on the stopped instance's subject",
+        || async {
+            matches!(
+                nats_client.request("orders", "ping".into()).await,
+                Err(error) if error.kind() == async_nats::client::RequestErrorKind::NoResponders
+            )
+        },
+    )
+    .await;
 
     // Every call accepted by the new instance runs there, well within the ack wait.
     let (new_url, new) = common::serve_runtime(&config).await;
@@ -417,13 +413,10 @@ async fn a_stopped_runtime_leaves_new_calls_and_messages_to_the_running_instance
     for _ in 0..20 {
         assert_eq!(accept(new_url.clone()).await, 202);
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while runs(&new).await < 20 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} of 20 calls ran: the stopped instance pulled the others",
-            runs(&new).await
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_async(
+        LONG,
+        "all 20 calls run on the new instance (the stopped one must not pull them)",
+        || async { runs(&new).await >= 20 },
+    )
+    .await;
 }

@@ -210,8 +210,17 @@ pub async fn serve(app: axum::Router) -> String {
 
 /// Waits until `check` holds (every 20 ms), failing after `limit`.
 pub async fn until<F: FnMut() -> bool>(limit: Duration, what: &str, mut check: F) {
+    until_async(limit, what, || std::future::ready(check())).await;
+}
+
+/// [`until`] for a check that has to wait (a request, a provider read).
+pub async fn until_async<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
     let deadline = tokio::time::Instant::now() + limit;
-    while !check() {
+    while !check().await {
         assert!(
             tokio::time::Instant::now() < deadline,
             "gave up waiting: {what}"
